@@ -1,0 +1,174 @@
+// FNetConfig: the hyper-parameters of a model, with Hugging Face's defaults and field names.
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "fnet/error.hpp"
+
+namespace fnet {
+
+enum class Activation { gelu_new, gelu, relu };
+
+inline Activation parse_activation(const std::string& name, const std::string& where = "hidden_act") {
+  if (name == "gelu_new" || name == "gelu_pytorch_tanh") return Activation::gelu_new;
+  if (name == "gelu") return Activation::gelu;
+  if (name == "relu") return Activation::relu;
+  throw format_error(where + ": unknown activation '" + name + "'; expected one of gelu_new, gelu, relu");
+}
+
+inline const char* to_string(Activation a) {
+  switch (a) {
+    case Activation::gelu_new: return "gelu_new";
+    case Activation::gelu: return "gelu";
+    case Activation::relu: return "relu";
+  }
+  return "?";
+}
+
+// Field names and defaults are those of transformers.FNetConfig, so a config.json written by Hugging Face
+// (or by tools/) reads back unchanged. Fields FNet inference does not use (dropout, initializer_range,
+// TPU options) are accepted and ignored.
+struct Config {
+  std::int64_t vocab_size = 32000;
+  std::int64_t hidden_size = 768;
+  std::int64_t num_hidden_layers = 12;
+  std::int64_t intermediate_size = 3072;
+  Activation hidden_act = Activation::gelu_new;
+  std::int64_t max_position_embeddings = 512;
+  std::int64_t type_vocab_size = 4;
+  double layer_norm_eps = 1e-12;
+  std::int64_t pad_token_id = 3;
+  std::int64_t bos_token_id = 1;
+  std::int64_t eos_token_id = 2;
+  // Labels of the sequence-classification head, by class index (HF default: LABEL_0, LABEL_1).
+  std::map<std::int64_t, std::string> id2label{{0, "LABEL_0"}, {1, "LABEL_1"}};
+
+  std::int64_t num_labels() const { return static_cast<std::int64_t>(id2label.size()); }
+
+  // Throws format_error naming the first field that cannot describe a model.
+  void validate(const std::string& source = "config") const {
+    auto positive = [&](const char* field, std::int64_t v) {
+      if (v <= 0) throw format_error(source + ": field '" + field + "' must be positive; found " + std::to_string(v));
+    };
+    positive("vocab_size", vocab_size);
+    positive("hidden_size", hidden_size);
+    positive("num_hidden_layers", num_hidden_layers);
+    positive("intermediate_size", intermediate_size);
+    positive("max_position_embeddings", max_position_embeddings);
+    positive("type_vocab_size", type_vocab_size);
+    if (!(layer_norm_eps > 0.0))
+      throw format_error(source + ": field 'layer_norm_eps' must be positive; found " + std::to_string(layer_norm_eps));
+    if (pad_token_id < 0 || pad_token_id >= vocab_size)
+      throw format_error(source + ": field 'pad_token_id' must be in [0, vocab_size=" + std::to_string(vocab_size) +
+                         "); found " + std::to_string(pad_token_id));
+    std::int64_t expected = 0;
+    for (const auto& [id, label] : id2label) {
+      if (id != expected)
+        throw format_error(source + ": field 'id2label' must number classes 0.." +
+                           std::to_string(id2label.size() - 1) + " without gaps; missing " + std::to_string(expected));
+      ++expected;
+    }
+  }
+
+  // Parses a config.json document. `source` names it in error messages.
+  static Config from_json(const nlohmann::json& j, const std::string& source = "config.json") {
+    if (!j.is_object()) throw format_error(source + ": expected a JSON object at top level; found " + j.type_name());
+    Config c;
+    auto integer = [&](const char* field, std::int64_t& out) {
+      auto it = j.find(field);
+      if (it == j.end() || it->is_null()) return;
+      if (!it->is_number_integer())
+        throw format_error(source + ": field '" + field + "' must be an integer; found " + it->type_name() + " " +
+                           it->dump());
+      out = it->get<std::int64_t>();
+    };
+    integer("vocab_size", c.vocab_size);
+    integer("hidden_size", c.hidden_size);
+    integer("num_hidden_layers", c.num_hidden_layers);
+    integer("intermediate_size", c.intermediate_size);
+    integer("max_position_embeddings", c.max_position_embeddings);
+    integer("type_vocab_size", c.type_vocab_size);
+    integer("pad_token_id", c.pad_token_id);
+    integer("bos_token_id", c.bos_token_id);
+    integer("eos_token_id", c.eos_token_id);
+    if (auto it = j.find("layer_norm_eps"); it != j.end()) {
+      if (!it->is_number())
+        throw format_error(source + ": field 'layer_norm_eps' must be a number; found " + it->type_name());
+      c.layer_norm_eps = it->get<double>();
+    }
+    if (auto it = j.find("hidden_act"); it != j.end()) {
+      if (!it->is_string())
+        throw format_error(source + ": field 'hidden_act' must be a string; found " + it->type_name());
+      c.hidden_act = parse_activation(it->get<std::string>(), source + ": field 'hidden_act'");
+    }
+    if (auto it = j.find("id2label"); it != j.end() && !it->is_null()) {
+      if (!it->is_object()) throw format_error(source + ": field 'id2label' must be an object; found " + it->type_name());
+      for (const auto& [key, value] : it->items()) {
+        std::int64_t id = -1;
+        std::size_t used = 0;
+        try {
+          id = std::stoll(key, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used != key.size() || id < 0)
+          throw format_error(source + ": field 'id2label' has key '" + key + "'; expected a class index 0, 1, ...");
+        if (!value.is_string())
+          throw format_error(source + ": field 'id2label[" + key + "]' must be a string; found " + value.type_name());
+        c.id2label[id] = value.get<std::string>();
+      }
+    } else {
+      // Hugging Face's default: num_labels (2 when absent) classes named LABEL_i.
+      std::int64_t num_labels = 2;
+      integer("num_labels", num_labels);
+      for (std::int64_t i = 0; i < num_labels; ++i) c.id2label[i] = "LABEL_" + std::to_string(i);
+    }
+    c.validate(source);
+    return c;
+  }
+
+  static Config from_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw io_error(path + ": cannot open config file");
+    nlohmann::json j;
+    try {
+      in >> j;
+    } catch (const nlohmann::json::exception& e) {
+      throw format_error(path + ": not valid JSON: " + e.what());
+    }
+    return from_json(j, path);
+  }
+
+  nlohmann::json to_json() const {
+    nlohmann::json j = {{"model_type", "fnet"},
+                        {"vocab_size", vocab_size},
+                        {"hidden_size", hidden_size},
+                        {"num_hidden_layers", num_hidden_layers},
+                        {"intermediate_size", intermediate_size},
+                        {"hidden_act", to_string(hidden_act)},
+                        {"max_position_embeddings", max_position_embeddings},
+                        {"type_vocab_size", type_vocab_size},
+                        {"layer_norm_eps", layer_norm_eps},
+                        {"pad_token_id", pad_token_id},
+                        {"bos_token_id", bos_token_id},
+                        {"eos_token_id", eos_token_id}};
+    if (!id2label.empty()) {
+      nlohmann::json labels = nlohmann::json::object(), ids = nlohmann::json::object();
+      for (const auto& [id, label] : id2label) {
+        labels[std::to_string(id)] = label;
+        ids[label] = id;
+      }
+      j["id2label"] = labels;
+      j["label2id"] = ids;
+    }
+    return j;
+  }
+};
+
+}  // namespace fnet
