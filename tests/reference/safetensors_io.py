@@ -18,7 +18,7 @@ def save(path, tensors, metadata=None):
         if isinstance(value, tuple):
             dtype, array = value
         else:
-            array = np.ascontiguousarray(value)
+            array = np.asarray(value, order="C")  # not ascontiguousarray: it turns 0-d into 1-d
             dtype = _NAMES[array.dtype]
         raw = np.ascontiguousarray(array).astype(array.dtype.newbyteorder("<"), copy=False).tobytes()
         header[name] = {"dtype": dtype, "shape": list(array.shape), "data_offsets": [offset, offset + len(raw)]}
@@ -35,7 +35,16 @@ def save(path, tensors, metadata=None):
             f.write(raw)
 
 
+def read_header(path):
+    """The parsed JSON header (tensor entries and "__metadata__", if any), e.g. to check stored dtypes."""
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        return json.loads(f.read(n))
+
+
 def load(path):
+    """dict name -> numpy array. BF16 tensors come back widened to float32 (numpy has no bfloat16);
+    use read_header() to see which dtype was stored."""
     with open(path, "rb") as f:
         data = f.read()
     (n,) = struct.unpack("<Q", data[:8])
@@ -44,7 +53,12 @@ def load(path):
     out = {}
     for name, info in header.items():
         begin, end = info["data_offsets"]
-        out[name] = np.frombuffer(data[8 + n + begin:8 + n + end], dtype=_DTYPES[info["dtype"]]).reshape(info["shape"])
+        raw = data[8 + n + begin:8 + n + end]
+        if info["dtype"] == "BF16":
+            bits = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
+            out[name] = bits.view(np.float32).reshape(info["shape"])
+        else:
+            out[name] = np.frombuffer(raw, dtype=_DTYPES[info["dtype"]]).reshape(info["shape"])
     return out
 
 
@@ -52,4 +66,8 @@ def bf16_bits(array):
     """Round-to-nearest-even float32 -> bfloat16 bit patterns (uint16)."""
     bits = np.ascontiguousarray(array, dtype=np.float32).view(np.uint32).astype(np.uint64)
     rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16
+    # Rounding a NaN could carry into the exponent (or leave an empty mantissa, i.e. inf): keep the
+    # sign, force a quiet NaN instead.
+    nan = (bits & 0x7FFFFFFF) > 0x7F800000
+    rounded = np.where(nan, (bits >> 16) | 0x0040, rounded)
     return rounded.astype(np.uint16)
