@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <fnet/fnet.hpp>
+#include <fnet/masked_lm.hpp>
 
 namespace {
 
@@ -116,4 +117,25 @@ TEST_CASE("thread count does not change the float result beyond rounding", "[par
   for (Eigen::Index i = 0; i < a.hidden_states.size(); ++i)
     worst = std::max(worst, double(std::abs(a.hidden_states.data()[i] - b.hidden_states.data()[i])));
   CHECK(worst <= 1e-5);
+}
+
+TEMPLATE_TEST_CASE("masked-LM head matches the PyTorch reference, tied and untied decoder", "[parity][mlm]", float, double) {
+  const double tolerance = sizeof(TestType) == 4 ? 1e-4 : 1e-9;
+  for (const char* variant : {"tied", "untied"}) {
+    CAPTURE(variant);
+    const std::string dir = kFixtures + "/mlm_" + variant;
+    const auto model = fnet::FNetForMaskedLM<TestType>::load(dir);
+    CHECK(model.tied() == (std::string(variant) == "tied"));
+    const fnet::detail::SafetensorsFile ref(dir + "/expected.safetensors");
+    const fnet::TokenIds ids = read_ids(ref, "input_ids");
+    fnet::Workspace<TestType> ws(2);
+    const auto out = model.encoder().forward(ids, ws);
+    const Eigen::Index rows = ids.size(), hidden = out.hidden_states.dimension(2);
+    const auto logits = model.predict(fnet::ConstMatrixMap<TestType>(out.hidden_states.data(), rows, hidden), ws);
+    const fnet::TensorView<TestType, 2> view(logits.data(), logits.rows(), logits.cols());
+    const double error = max_abs_error(view, read_all(ref, "prediction_logits"));
+    std::printf("%-6s masked-LM (%s decoder): max abs error of prediction logits %.3g\n",
+                sizeof(TestType) == 4 ? "float" : "double", variant, error);
+    CHECK(error <= tolerance);
+  }
 }

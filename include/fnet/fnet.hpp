@@ -2,6 +2,7 @@
 #pragma once
 
 #include "fnet/activation.hpp"
+#include "fnet/classifier.hpp"
 #include "fnet/config.hpp"
 #include "fnet/embeddings.hpp"
 #include "fnet/encoder_block.hpp"
@@ -12,7 +13,9 @@
 #include "fnet/layer_norm.hpp"
 #include "fnet/linear.hpp"
 #include "fnet/load.hpp"
+#include "fnet/masked_lm.hpp"
 #include "fnet/model.hpp"
 #include "fnet/parameter.hpp"
 #include "fnet/tensor.hpp"
+#include "fnet/tokenizer.hpp"
 #include "fnet/workspace.hpp"

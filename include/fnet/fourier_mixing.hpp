@@ -31,20 +31,24 @@ class FourierMixing {
     const Index spectrum = seq * (hidden / 2 + 1);  // complex values per sequence
     // Round each thread's slice to a multiple of 8 scalars so every slice keeps the buffer's alignment.
     const Index slice = (2 * spectrum + 7) / 8 * 8;
+#ifdef _OPENMP
     const int threads = static_cast<int>(std::min<Index>(ws.threads(), batch));
-    Scalar* scratch = ws.data(Buffer::scratch, slice * threads);
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-#endif
-    for (Index b = 0; b < batch; ++b) {
-#ifdef _OPENMP
-      const int t = omp_get_thread_num();
 #else
-      const int t = 0;
+    const int threads = 1;
 #endif
+    Scalar* scratch = ws.data(Buffer::scratch, slice * threads);
+    auto run = [&](Index b, int t) {
       transform_one(x.data() + b * seq * hidden, seq, hidden, y.data() + b * seq * hidden,
                     reinterpret_cast<std::complex<Scalar>*>(scratch + t * slice));
+    };
+    if (threads == 1) {  // stay out of OpenMP: even a one-thread parallel region allocates
+      for (Index b = 0; b < batch; ++b) run(b, 0);
+      return;
     }
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static)
+    for (Index b = 0; b < batch; ++b) run(b, omp_get_thread_num());
+#endif
   }
 
   // Convenience for one sequence (allocates; use the Workspace overload in loops).

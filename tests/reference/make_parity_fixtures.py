@@ -80,7 +80,31 @@ def main():
                     tensors[f"mutation.{name}.hidden_states"] = mutant_hidden.numpy()
                     tensors[f"mutation.{name}.logits"] = mutant_logits.numpy()
             safetensors_io.save(os.path.join(args.out, f"seq{seq}.safetensors"), tensors)
+    write_masked_lm_fixtures(args.out, args.seed)
     print(f"wrote fixtures for lengths {args.lengths} to {args.out}")
+
+
+def write_masked_lm_fixtures(out, seed):
+    """Small masked-LM models, decoder tied to the word embeddings (as HF saves them) and untied."""
+    config = ref.Config(**SMALL)
+    for variant in ("tied", "untied"):
+        gen = torch.Generator().manual_seed(seed + 1)
+        model = ref.FNetForMaskedLM(config)
+        if variant == "untied":
+            model.cls.predictions.decoder.weight = torch.nn.Parameter(torch.empty(config.vocab_size, config.hidden_size))
+        ref.randomize_(model, gen).eval()
+        directory = os.path.join(out, f"mlm_{variant}")
+        os.makedirs(directory, exist_ok=True)
+        with open(os.path.join(directory, "config.json"), "w") as f:
+            json.dump(config.to_dict(), f, indent=2)
+        skip = {"cls.predictions.decoder.bias"} | ({"cls.predictions.decoder.weight"} if variant == "tied" else set())
+        weights = {k: v.detach().numpy().astype(np.float32) for k, v in model.state_dict().items() if k not in skip}
+        safetensors_io.save(os.path.join(directory, "model.safetensors"), weights)
+        ids = torch.randint(0, config.vocab_size, (2, 16), generator=gen)
+        with torch.inference_mode():
+            hidden, _, logits = model.double()(ids)
+        safetensors_io.save(os.path.join(directory, "expected.safetensors"), {
+            "input_ids": ids.double().numpy(), "hidden_states": hidden.numpy(), "prediction_logits": logits.numpy()})
 
 
 if __name__ == "__main__":

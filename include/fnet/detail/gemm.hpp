@@ -51,14 +51,12 @@ class LinearGemm {
   // y(m×n, leading dim ldy) += x(m×k, ldx) · W(n×k, ldw)ᵀ
   void run(const Scalar* x, Index ldx, const Scalar* w, Index ldw, Scalar* y, Index ldy) {
     const int count = static_cast<int>(chunks_.size());
+    // A serial product stays out of OpenMP entirely: even a one-thread parallel region allocates.
+    if (count == 1) return run_chunk(chunks_.front(), x, ldx, w, ldw, y, ldy);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(count) schedule(static, 1) if (count > 1)
+#pragma omp parallel for num_threads(count) schedule(static, 1)
 #endif
-    for (int c = 0; c < count; ++c) {
-      Chunk& chunk = chunks_[static_cast<std::size_t>(c)];
-      Kernel::run(m_, chunk.cols, k_, x, ldx, w + chunk.begin * ldw, ldw, y + chunk.begin, 1, ldy, Scalar(1),
-                  *chunk.blocking, nullptr);
-    }
+    for (int c = 0; c < count; ++c) run_chunk(chunks_[static_cast<std::size_t>(c)], x, ldx, w, ldw, y, ldy);
   }
 
  private:
@@ -67,6 +65,11 @@ class LinearGemm {
     Index cols;
     std::unique_ptr<Blocking> blocking;
   };
+  void run_chunk(Chunk& chunk, const Scalar* x, Index ldx, const Scalar* w, Index ldw, Scalar* y, Index ldy) {
+    Kernel::run(m_, chunk.cols, k_, x, ldx, w + chunk.begin * ldw, ldw, y + chunk.begin, 1, ldy, Scalar(1),
+                *chunk.blocking, nullptr);
+  }
+
   Index m_, n_, k_;
   int threads_;
   std::vector<Chunk> chunks_;
