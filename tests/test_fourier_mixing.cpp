@@ -144,3 +144,12 @@ TEST_CASE("MEASURE planning gives the same transform", "[fourier]") {
   fnet::fft::set_planner_rigor(fnet::fft::PlannerRigor::Estimate);
   CHECK(relative_error<double>(y, direct_dft_real(x)) <= 1e-12L);
 }
+
+TEST_CASE("FFTW wisdom round-trips through files", "[fourier]") {
+  const std::string path = std::string(FNET_TEST_BINARY_DIR) + "/fnet_wisdom";
+  fnet::FourierMixing<float>()(fnet::RowMatrix<float>(fnet::RowMatrix<float>::Random(8, 12)));
+  fnet::fft::export_wisdom(path);
+  CHECK(fnet::fft::import_wisdom(path));
+  CHECK_FALSE(fnet::fft::import_wisdom(path + ".does-not-exist"));
+  CHECK_THROWS_AS(fnet::fft::export_wisdom("/nonexistent-dir/wisdom"), fnet::io_error);
+}
