@@ -443,17 +443,12 @@ run from the repository root, with the data folder `{os.path.relpath(args.data, 
 Environment: Python {platform.python_version()}, torch {torch.__version__} (Debian python3-torch), numpy
 {np.__version__}, sentencepiece {spm_version()}, {args.threads} torch thread(s), BLAS `{blas_library()}`,
 {platform.machine()} CPU. Debian's torch is linked against `libblas.so.3`, by default the unoptimised
-reference BLAS, with which training is about ten times slower. The run above put Debian's OpenBLAS
-(package `libopenblas0-openmp`, unpacked rather than installed) first on the library path:
-
-```sh
-mkdir -p /tmp/openblas && cd /tmp/openblas && apt-get download libopenblas0-openmp && dpkg -x libopenblas0-openmp_*.deb root
-```
-
-(installing the package instead switches the system's `libblas.so.3` to the same library). With
+reference BLAS, with which training is about ten times slower; `tools/install-deps.sh` installs
+Debian's `libopenblas0-pthread`, which takes over `libblas.so.3`. With
 `torch.use_deterministic_algorithms(True)` and a fixed thread count, rerunning the command reproduces
-the weights bit for bit; another BLAS or thread count changes the rounding, hence the weights and
-possibly the dev accuracy by a few tenths of a percent. One thread is the default because on this
+the weights bit for bit (checked: the system OpenBLAS-pthread and an unpacked OpenBLAS-openmp 0.3.21 gave
+byte-identical `model.safetensors`); another BLAS or thread count changes the rounding, hence the weights
+and possibly the dev accuracy by a few tenths of a percent. One thread is the default because on this
 shared 2-core machine two OpenMP threads were 3 to 5 times slower per step than one.
 
 Wall-clock time: {times['total'] / 60:.1f} min in all ({times['train'] / 60:.1f} min of training, {times['tokenize']:.0f} s tokenizing,
