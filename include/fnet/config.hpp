@@ -1,14 +1,19 @@
 // FNetConfig: the hyper-parameters of a model, with Hugging Face's defaults and field names.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <sstream>
 #include <string>
 
+#include <sys/stat.h>
+
 #include <nlohmann/json.hpp>
 
+#include "fnet/detail/json_util.hpp"
 #include "fnet/error.hpp"
 
 namespace fnet {
@@ -51,10 +56,19 @@ struct Config {
 
   std::int64_t num_labels() const { return static_cast<std::int64_t>(id2label.size()); }
 
+  // Upper bound of every size field: FFTW plans take int lengths and token ids are int32.
+  static constexpr std::int64_t kMaxSize = 2147483647;
+  // Upper bound of num_labels when config.json gives a count instead of id2label (a shorthand; Hugging Face
+  // writes id2label). Bounds the label names invented from a few bytes of JSON; larger heads list theirs.
+  static constexpr std::int64_t kMaxLabels = 1 << 16;
+
   // Throws format_error naming the first field that cannot describe a model.
   void validate(const std::string& source = "config") const {
     auto positive = [&](const char* field, std::int64_t v) {
       if (v <= 0) throw format_error(source + ": field '" + field + "' must be positive; found " + std::to_string(v));
+      if (v > kMaxSize)
+        throw format_error(source + ": field '" + field + "' is " + std::to_string(v) + ", larger than " +
+                           std::to_string(kMaxSize));
     };
     positive("vocab_size", vocab_size);
     positive("hidden_size", hidden_size);
@@ -62,8 +76,9 @@ struct Config {
     positive("intermediate_size", intermediate_size);
     positive("max_position_embeddings", max_position_embeddings);
     positive("type_vocab_size", type_vocab_size);
-    if (!(layer_norm_eps > 0.0))
-      throw format_error(source + ": field 'layer_norm_eps' must be positive; found " + std::to_string(layer_norm_eps));
+    if (!(layer_norm_eps > 0.0) || !std::isfinite(layer_norm_eps))
+      throw format_error(source + ": field 'layer_norm_eps' must be positive and finite; found " +
+                         std::to_string(layer_norm_eps));
     if (pad_token_id < 0 || pad_token_id >= vocab_size)
       throw format_error(source + ": field 'pad_token_id' must be in [0, vocab_size=" + std::to_string(vocab_size) +
                          "); found " + std::to_string(pad_token_id));
@@ -85,7 +100,10 @@ struct Config {
       if (it == j.end() || it->is_null()) return;
       if (!it->is_number_integer())
         throw format_error(source + ": field '" + field + "' must be an integer; found " + it->type_name() + " " +
-                           it->dump());
+                           detail::json_excerpt(*it));
+      if (it->is_number_unsigned() &&
+          it->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+        throw format_error(source + ": field '" + field + "' is " + it->dump() + ", too large for a 64-bit integer");
       out = it->get<std::int64_t>();
     };
     integer("vocab_size", c.vocab_size);
@@ -109,6 +127,7 @@ struct Config {
     }
     if (auto it = j.find("id2label"); it != j.end() && !it->is_null()) {
       if (!it->is_object()) throw format_error(source + ": field 'id2label' must be an object; found " + it->type_name());
+      c.id2label.clear();  // replaces the default two labels, it does not add to them
       for (const auto& [key, value] : it->items()) {
         std::int64_t id = -1;
         std::size_t used = 0;
@@ -127,6 +146,9 @@ struct Config {
       // Hugging Face's default: num_labels (2 when absent) classes named LABEL_i.
       std::int64_t num_labels = 2;
       integer("num_labels", num_labels);
+      if (num_labels < 0 || num_labels > kMaxLabels)
+        throw format_error(source + ": field 'num_labels' must be in [0, " + std::to_string(kMaxLabels) + "]; found " +
+                           std::to_string(num_labels));
       for (std::int64_t i = 0; i < num_labels; ++i) c.id2label[i] = "LABEL_" + std::to_string(i);
     }
     c.validate(source);
@@ -134,11 +156,15 @@ struct Config {
   }
 
   static Config from_file(const std::string& path) {
+    // A directory opens as an ifstream on Linux and then reads as empty: report it as what it is.
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+      throw io_error(path + ": cannot read config file: not a regular file");
     std::ifstream in(path);
     if (!in) throw io_error(path + ": cannot open config file");
     nlohmann::json j;
     try {
-      in >> j;
+      j = nlohmann::json::parse(in);  // strict: trailing garbage is an error (`in >> j` would allow it)
     } catch (const nlohmann::json::exception& e) {
       throw format_error(path + ": not valid JSON: " + e.what());
     }
@@ -158,15 +184,14 @@ struct Config {
                         {"pad_token_id", pad_token_id},
                         {"bos_token_id", bos_token_id},
                         {"eos_token_id", eos_token_id}};
-    if (!id2label.empty()) {
-      nlohmann::json labels = nlohmann::json::object(), ids = nlohmann::json::object();
-      for (const auto& [id, label] : id2label) {
-        labels[std::to_string(id)] = label;
-        ids[label] = id;
-      }
-      j["id2label"] = labels;
-      j["label2id"] = ids;
+    // Always written, even empty: an absent id2label reads back as the two default labels.
+    nlohmann::json labels = nlohmann::json::object(), ids = nlohmann::json::object();
+    for (const auto& [id, label] : id2label) {
+      labels[std::to_string(id)] = label;
+      ids[label] = id;
     }
+    j["id2label"] = labels;
+    j["label2id"] = ids;
     return j;
   }
 };

@@ -48,6 +48,7 @@ class FNetForMaskedLM {
     if (!detail::is_directory(dir)) throw io_error(dir + ": model directory does not exist or is not a directory");
     const Config config = Config::from_file(dir + "/config.json");
     const detail::SafetensorsFile file(dir + "/model.safetensors");
+    detail::check_checkpoint(config, false, file);  // before allocating config-sized weights
     FNetForMaskedLM m(config);
     detail::load_weights(m.encoder_, file);
     const std::int64_t h = config.hidden_size, v = config.vocab_size;
@@ -91,6 +92,10 @@ std::vector<std::vector<MaskFill>> fill_mask(const FNetForMaskedLM<Scalar>& mode
   if (max_length <= 0)
     max_length = tokenizer.model_max_length() > 0 ? tokenizer.model_max_length()
                                                   : model.encoder().config().max_position_embeddings;
+  if (max_length > model.encoder().config().max_position_embeddings)
+    throw std::invalid_argument("fill_mask: max length " + std::to_string(max_length) +
+                                " exceeds max_position_embeddings " +
+                                std::to_string(model.encoder().config().max_position_embeddings));
   const BatchEncoding batch = tokenizer.encode_batch({text}, max_length);
   const ModelOutput<Scalar> out = model.encoder().forward(batch.input_ids, batch.token_type_ids, ws);
   const Index hidden = out.hidden_states.dimension(2);

@@ -50,6 +50,7 @@
 #include <nlohmann/json.hpp>
 #include <sentencepiece_processor.h>
 
+#include "fnet/detail/json_util.hpp"
 #include "fnet/detail/text.hpp"
 #include "fnet/error.hpp"
 #include "fnet/tensor.hpp"
@@ -217,7 +218,7 @@ class Tokenizer {
       if (!j.contains(key) || j[key].is_null()) return;
       if (!j[key].is_boolean())
         throw format_error("tokenizer: " + where + ": field '" + key + "' must be a boolean, found " +
-                           j[key].type_name() + " " + j[key].dump());
+                           j[key].type_name() + " " + detail::json_excerpt(j[key]));
       value = j[key].get<bool>();
     };
     flag("do_lower_case", do_lower_case_);
@@ -241,14 +242,14 @@ class Tokenizer {
           if (!v.contains(name)) return false;
           if (!v[name].is_boolean())
             throw format_error("tokenizer: " + where + ": field '" + key + "." + name + "' must be a boolean, found " +
-                               v[name].dump());
+                               detail::json_excerpt(v[name]));
           return v[name].get<bool>();
         };
         tok.lstrip = strip_flag("lstrip");
         tok.rstrip = strip_flag("rstrip");
       } else {
         throw format_error("tokenizer: " + where + ": field '" + key +
-                           "' must be a string or an object with a string 'content', found " + v.dump());
+                           "' must be a string or an object with a string 'content', found " + detail::json_excerpt(v));
       }
       try {
         detail::validate_utf8(tok.content, key);
@@ -277,7 +278,8 @@ class Tokenizer {
         }
       } else if (!v.is_number_float()) {
         // A float (HF's 1e30 sentinel, or an integer too large for 64 bits) means "no limit".
-        throw format_error("tokenizer: " + where + ": field 'model_max_length' must be a number, found " + v.dump());
+        throw format_error("tokenizer: " + where + ": field 'model_max_length' must be a number, found " +
+                           detail::json_excerpt(v));
       }
     }
   }

@@ -25,6 +25,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fnet/detail/json_util.hpp"
 #include "fnet/error.hpp"
 
 namespace fnet::detail {
@@ -287,7 +288,7 @@ class SafetensorsFile {
     }
     if (j.is_number_integer())  // nlohmann stores non-negative integers as unsigned, so this is < 0
       fail(tensor, field + " is " + std::to_string(j.get<std::int64_t>()) + "; expected a non-negative integer");
-    fail(tensor, field + " is " + json_kind(j) + " (" + j.dump() + "); expected a non-negative integer");
+    fail(tensor, field + " is " + json_kind(j) + " (" + json_excerpt(j) + "); expected a non-negative integer");
   }
 
   void parse() {
@@ -383,7 +384,7 @@ class SafetensorsFile {
     const auto off = entry.find("data_offsets");
     if (off == entry.end()) fail(name, "missing 'data_offsets'");
     if (!off->is_array() || off->size() != 2)
-      fail(name, "'data_offsets' must be [begin, end], found " + off->dump());
+      fail(name, "'data_offsets' must be [begin, end], found " + json_excerpt(*off));
     const std::uint64_t begin = unsigned_field(name, "data_offsets[0]", (*off)[0], max_bytes);
     const std::uint64_t end = unsigned_field(name, "data_offsets[1]", (*off)[1], max_bytes);
     const std::string range = "[" + std::to_string(begin) + ", " + std::to_string(end) + "]";
