@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "support/message_matcher.hpp"
 #include <fnet/fnet.hpp>
 
 #include "support/model_writer.hpp"
@@ -27,28 +28,9 @@ using fnet_test::SafetensorsWriter;
 
 namespace {
 
-// Catch2 v2 cannot apply its string matchers to an exception object, so this matcher checks what()
-// for every fragment.
-class MessageHas : public Catch::MatcherBase<std::exception> {
- public:
-  explicit MessageHas(std::vector<std::string> fragments) : fragments_(std::move(fragments)) {}
-  bool match(const std::exception& e) const override {
-    const std::string what = e.what();
-    for (const auto& f : fragments_)
-      if (what.find(f) == std::string::npos) return false;
-    return true;
-  }
-  std::string describe() const override {
-    std::string s = "has a message containing";
-    for (const auto& f : fragments_) s += " \"" + f + "\"";
-    return s;
-  }
+using fnet_test::MessageContains;
 
- private:
-  std::vector<std::string> fragments_;
-};
-
-MessageHas Msg(std::initializer_list<std::string> fragments) { return MessageHas(fragments); }
+MessageContains Msg(std::initializer_list<std::string> fragments) { return MessageContains(fragments); }
 
 // A fresh, empty scratch directory per test.
 fs::path scratch(const std::string& name) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "fnet/detail/safetensors.hpp"
+#include "support/message_matcher.hpp"
 
 namespace fs = std::filesystem;
 using fnet::detail::DType;
@@ -51,26 +52,7 @@ std::string write_st(const std::string& name, const std::string& header, const s
   return write_raw(name, bytes + header + data);
 }
 
-// Catch2 v2's string matchers cannot be applied to an exception in REQUIRE_THROWS_MATCHES, so this
-// matches what() against fragments that must all appear in it.
-class MessageContains : public Catch::MatcherBase<std::exception> {
- public:
-  explicit MessageContains(std::vector<std::string> fragments) : fragments_(std::move(fragments)) {}
-  bool match(const std::exception& e) const override {
-    const std::string what = e.what();
-    for (const auto& f : fragments_)
-      if (what.find(f) == std::string::npos) return false;
-    return true;
-  }
-  std::string describe() const override {
-    std::string s = "has a message containing";
-    for (const auto& f : fragments_) s += " \"" + f + "\"";
-    return s;
-  }
-
- private:
-  std::vector<std::string> fragments_;
-};
+using fnet_test::MessageContains;
 
 MessageContains Contains(std::string a, std::string b = {}) { return MessageContains({std::move(a), std::move(b)}); }
 
