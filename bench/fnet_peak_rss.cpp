@@ -1,0 +1,55 @@
+// One classification forward pass, for measuring peak memory with `/usr/bin/time -v`:
+//
+//   fnet_peak_rss [--batch B] [--seq S] [--threads T] [--model DIR]
+//
+// Without --model it builds an FNet-base-shaped classifier (12 × 768 × 3072, vocab 32000, 2 labels) with
+// random weights in memory; with --model it loads a Hugging Face layout directory. Prints the parameter
+// memory, the forward time and the logits of the first sequence.
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include <fnet/fnet.hpp>
+
+#include "bench_common.hpp"
+
+int main(int argc, char** argv) {
+  long batch = 1, seq = 512, threads = 1;
+  std::string dir;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--batch")) batch = std::atol(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--seq")) seq = std::atol(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--threads")) threads = std::atol(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--model")) dir = argv[i + 1];
+    else {
+      std::fprintf(stderr, "usage: %s [--batch B] [--seq S] [--threads T] [--model DIR]\n", argv[0]);
+      return 2;
+    }
+  }
+  try {
+    fnet::FNetModel<float> model = dir.empty() ? fnet::FNetModel<float>(fnet::bench::fnet_base_config()) : fnet::load_model<float>(dir);
+    std::size_t parameters = 0;
+    model.visit_parameters([&](const fnet::ParameterRef<float>& p) {
+      std::size_t n = 1;
+      for (auto s : p.shape) n *= std::size_t(s);
+      parameters += n;
+    });
+    if (dir.empty()) model.visit_parameters(fnet::bench::random_weights<float>(11));
+
+    fnet::Workspace<float> ws{static_cast<int>(threads)};
+    const fnet::TokenIds ids = fnet::bench::random_ids(batch, seq, model.config().vocab_size, 13);
+    const auto start = std::chrono::steady_clock::now();
+    const auto out = model.forward(ids, ws);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    std::printf("parameters %zu (%.1f MiB as float32); batch %ld seq %ld threads %ld: forward %.1f ms; logits[0] =",
+                parameters, double(parameters) * 4.0 / 1048576.0, batch, seq, threads, ms);
+    for (fnet::Index l = 0; l < out.logits.dimension(1); ++l) std::printf(" %.5f", double(out.logits(0, l)));
+    std::printf("\n");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "fnet_peak_rss: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
