@@ -29,7 +29,6 @@ import shlex
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -403,11 +402,17 @@ def write_plots(res, threads_list, out_dir):
     return paths
 
 
-def write_report(res, ctx, args, command, rss, threads_list, plot_paths):
-    lines = []
-    add = lines.append
+def revision():
+    """(commit, note, date) of the working tree being measured."""
     commit = cmd_output(["git", "rev-parse", "--short", "HEAD"]) or "unknown"
     dirty = " (with uncommitted changes)" if cmd_output(["git", "status", "--porcelain", "--untracked-files=no"]) else ""
+    return commit, dirty, time.strftime("%Y-%m-%d %H:%M")
+
+
+def write_report(res, ctx, args, command, rss, threads_list, plot_paths, rev):
+    lines = []
+    add = lines.append
+    commit, dirty, date = rev
     T = max(threads_list)
 
     add("# Benchmarks")
@@ -425,7 +430,9 @@ def write_report(res, ctx, args, command, rss, threads_list, plot_paths):
     add("")
     add("`tools/bench_compare.py` needs Debian's `python3-torch` and `python3-matplotlib` (`/usr/bin/python3`, not a")
     add("pyenv or venv Python without them). `--rounds N` sets the repetitions (default 3), `--quick` runs only the")
-    add("headline shapes. Run it on an otherwise idle machine: timings taken beside other work are meaningless.")
+    add("headline shapes. Timings taken beside other work are meaningless, so before each step it waits for the CPUs")
+    add("to go quiet (`--wait-idle`, default 900 s) and repeats a step during which other processes used more than 10%")
+    add("of the CPUs (`--max-interference`, `--retries`); `--raw FILE` keeps every round, `--from-raw FILE` re-renders.")
     add("The suite's benchmark arguments are `seq`, `hidden`, `batch` and `threads` (the Workspace's threads;")
     add("`Eigen::setNbThreads` for the plain Eigen GEMM), so `--benchmark_filter` selects shapes by name.")
     add("")
@@ -433,7 +440,7 @@ def write_report(res, ctx, args, command, rss, threads_list, plot_paths):
     add("")
     add(f"- Machine: {machine_model()}, {ctx.get('num_cpus')} CPUs, {ctx.get('mhz_per_cpu')} MHz, "
         f"L2 {human_cache(ctx, 2)}, L3 {human_cache(ctx, 3)}; {platform.system()} {platform.release()}")
-    add(f"- Commit: `{commit}`{dirty}; date {time.strftime('%Y-%m-%d %H:%M')}")
+    add(f"- Commit: `{commit}`{dirty}; measured {date}")
     add(f"- Command: `{command}` ({args.rounds} rounds, C++ and PyTorch interleaved, order alternating)")
     add(f"- fnet: g++ `-O3 -march=native`, Eigen {eigen_version()}, FFTW {fftw_version()} (plans: FFTW_ESTIMATE, the library's default);")
     add(f"  PyTorch {torch_version()} (Debian build: OpenBLAS GEMM, pocketfft), `torch.inference_mode()`, fp32 everywhere.")
@@ -588,7 +595,6 @@ def write_report(res, ctx, args, command, rss, threads_list, plot_paths):
             p = f"torch_classifier/batch:{batch}/threads:{t}"
             if res.time(tok) is None and res.time(fw) is None:
                 continue
-            n = res.field(fw, "sentences") or res.field(tok, "sentences")
             torch_rate = None
             if res.time(p) is not None:
                 torch_rate = median([r[p]["sentences"] / r[p]["seconds"] for r in res.rounds if p in r])
@@ -604,6 +610,25 @@ def write_report(res, ctx, args, command, rss, threads_list, plot_paths):
         add("|---:|---:|---:|---:|---:|---:|")
         lines.extend(rows)
         add("")
+
+    # ---- structural notes
+    gemm_share = 12 * 4.0 * 512 * 768 * 3072 / fnet_forward_flops(1, 512)
+    add("## Reading the numbers")
+    add("")
+    add(f"- The FNet-base forward is GEMM work: the feed-forward products are {100 * gemm_share:.1f}% of its FLOPs at batch 1,")
+    add("  seq 512 (the 12 FFTs 0.4%), so its speed is bounded by the sgemm rate, and against PyTorch it is a race")
+    add("  between Eigen's GEMM and OpenBLAS's (see the roofline table). Where fnet wins by more, PyTorch loses time")
+    add("  outside GEMM (allocation, element-wise kernels, threading), which grows with batch.")
+    add("- `torch.fft.fftn` promotes a real input to complex and runs a full complex 2D transform, whereas")
+    add("  `FourierMixing` computes the half spectrum with FFTW's r2c transform and reads the rest off by Hermitian")
+    add("  symmetry: about half the arithmetic. The fnet/PyTorch mixing ratio is that factor of 2 times the speed")
+    add("  ratio of FFTW (ESTIMATE plans by default) to PyTorch's pocketfft.")
+    add("- `FourierMixing` parallelises over the sequences of a batch; at batch 1 the second thread has no work, so")
+    add("  the 2-thread mixing rows equal the 1-thread ones. Bare FFTW is single-threaded throughout.")
+    add("- Attention's cost grows as seq²·hidden (its core) plus seq·hidden² (projections); the FFT's as")
+    add("  seq·hidden·log(seq·hidden). The FNet/BERT block ratio therefore grows with length, while at short lengths")
+    add("  both blocks are dominated by the shared feed-forward.")
+    add("")
 
     # ---- roofline
     add("## Roofline of this machine (same runs)")
@@ -687,7 +712,9 @@ def main(argv=None):
     p.add_argument("--filter", default=None, help="override the C++ --benchmark_filter")
     p.add_argument("--classifier", default=DEFAULT_CLASSIFIER)
     p.add_argument("--tsv", default=DEFAULT_TSV)
-    p.add_argument("--out", default=os.path.join(REPO, "docs", "benchmarks.md"))
+    p.add_argument("--out", default=None,
+                   help="report path, the plots beside it (default docs/benchmarks.md; with --quick "
+                        "<build-dir>/bench_compare_quick/benchmarks.md, leaving docs/ alone)")
     p.add_argument("--wait-idle", type=float, default=900,
                    help="before each measurement, wait up to this many seconds for other processes to go quiet")
     p.add_argument("--max-interference", type=float, default=0.10,
@@ -714,6 +741,10 @@ def main(argv=None):
     if args.torch_rss:
         return torch_rss_worker(args)
 
+    if args.out is None:
+        args.out = (os.path.join(args.build_dir, "bench_compare_quick", "benchmarks.md") if args.quick
+                    else os.path.join(REPO, "docs", "benchmarks.md"))
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     command = "/usr/bin/python3 tools/bench_compare.py" + "".join(" " + shlex.quote(a) for a in (argv or sys.argv[1:]))
     out_dir = os.path.dirname(os.path.abspath(args.out))
     threads_list = sorted(set(args.threads))
@@ -722,6 +753,8 @@ def main(argv=None):
         with open(args.from_raw) as f:
             saved = json.load(f)
         rounds, ctx, rss = saved["rounds"], saved["context"], {int(k): v for k, v in saved["rss"].items()}
+        command = saved.get("command", command)
+        rev = tuple(saved.get("revision", revision()))
     else:
         binary = os.path.join(args.build_dir, "bench", "fnet_bench")
         rss_binary = os.path.join(args.build_dir, "bench", "fnet_peak_rss")
@@ -729,6 +762,7 @@ def main(argv=None):
             if not os.access(b, os.X_OK):
                 sys.exit(f"{b} not found: cmake --build {args.build_dir} --target fnet_bench fnet_peak_rss")
         bench_filter = args.filter or (QUICK_FILTER if args.quick else ".")
+        rev = revision()
         rounds, ctx, rss_samples, weights_mib = [], {}, {t: ([], []) for t in threads_list}, None
         for r in range(args.rounds):
             merged = {}
@@ -764,11 +798,11 @@ def main(argv=None):
         rss = {t: (median(a), median(b), weights_mib) for t, (a, b) in rss_samples.items()}
         if args.raw:
             with open(args.raw, "w") as f:
-                json.dump({"rounds": rounds, "context": ctx, "rss": rss, "command": command}, f)
+                json.dump({"rounds": rounds, "context": ctx, "rss": rss, "command": command, "revision": rev}, f)
 
     res = Results(rounds)
     plots = write_plots(res, threads_list, out_dir)
-    report = write_report(res, ctx, args, command, rss, threads_list, plots)
+    report = write_report(res, ctx, args, command, rss, threads_list, plots, rev)
     with open(args.out, "w", encoding="utf-8") as f:
         f.write(report)
     print(f"wrote {args.out} and {', '.join(plots)}", file=sys.stderr)
