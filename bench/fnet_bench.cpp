@@ -3,7 +3,7 @@
 //
 //   Token mixing, one sequence (batch 1), seq ∈ {64 … 4096, 384, 500, 768}, hidden ∈ {256, 512, 768}:
 //     BM_MixingFNet        FourierMixing: Re(fft2(x))
-//     BM_MixingFNetMeasure the same with FFTW_MEASURE plans (fnet::fft::set_planner_rigor), hidden 768, 1 thread
+//     BM_MixingFNetMeasure the same with FFTW_MEASURE plans (fnet::fft::set_planner_rigor), hidden 768
 //     BM_MixingAttention   bench::AttentionMixing: Q/K/V projections, softmax(QKᵀ/√d)·V, output projection
 //     BM_AttentionCore     softmax(QKᵀ/√d)·V alone (Q, K, Vᵀ given)
 //   Whole encoder block (batch 1, intermediate = 4·hidden):
@@ -396,7 +396,7 @@ BENCHMARK(BM_FftwR2C)
 BENCHMARK(BM_MixingFNet)->Apply(mixing_shapes)->MinTime(0.1)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_MixingFNetMeasure)
     ->ArgNames({"seq", "hidden", "threads"})
-    ->ArgsProduct({kSeqs, {768}, {1}})
+    ->ArgsProduct({kSeqs, {768}, kThreads})
     ->MinTime(0.1)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);

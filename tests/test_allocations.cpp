@@ -52,9 +52,9 @@ namespace {
 fnet::Config small_config() {
   fnet::Config c;
   c.vocab_size = 500;
-  c.hidden_size = 96;
+  c.hidden_size = 256;  // 128 tokens × 256 reach FourierMixing's split threshold: batch 1 takes the split path
   c.num_hidden_layers = 2;
-  c.intermediate_size = 384;
+  c.intermediate_size = 1024;
   c.max_position_embeddings = 128;
   return c;
 }
@@ -84,10 +84,14 @@ TEMPLATE_TEST_CASE("a repeated forward pass allocates nothing", "[allocations]",
   }
   fnet::TokenIds short_ids(2, 9);
   short_ids.setConstant(4);
+  fnet::TokenIds single(1, 128);  // fewer sequences than threads: one sequence's FFT split over the threads
+  for (Eigen::Index i = 0; i < single.size(); ++i) single.data()[i] = std::int32_t(i * 3 % 500);
+  static_assert(fnet::FourierMixing<float>::kDefaultSplitThreshold <= 128 * 256);
 
   // Warm up: first sight of each shape allocates buffers, GEMM packing space and FFT plans.
   model.forward(ids, types, ws);
   model.forward(short_ids, ws);
+  model.forward(single, ws);
   const auto warm = model.forward(ids, types, ws);
   const TestType first = warm.hidden_states(2, 99, 95);
 
@@ -96,6 +100,7 @@ TEMPLATE_TEST_CASE("a repeated forward pass allocates nothing", "[allocations]",
   for (int i = 0; i < 3; ++i) {
     model.forward(ids, types, ws);
     model.forward(short_ids, ws);  // a smaller shape reuses the larger buffers
+    model.forward(single, ws);
   }
   const auto out = model.forward(ids, types, ws);
   const long during = g_allocations.load() - before;

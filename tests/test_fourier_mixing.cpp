@@ -76,13 +76,15 @@ long double relative_error(const fnet::RowMatrix<Scalar>& y, const LongMatrix& r
 // Runs FourierMixing on `batch` copies-with-offsets of x in one call (so later sequences sit at
 // offsets that are not SIMD-aligned for odd shapes) and returns each sequence's error.
 template <class Scalar>
-long double batched_error(const LongMatrix& x, int batch, int threads) {
+long double batched_error(const LongMatrix& x, int batch, int threads,
+                          fnet::Index split_threshold = fnet::FourierMixing<Scalar>::kDefaultSplitThreshold) {
   const Eigen::Index n = x.rows(), d = x.cols();
   fnet::RowMatrix<Scalar> in(batch * n, d), out(batch * n, d);
   for (int b = 0; b < batch; ++b) in.middleRows(b * n, n) = (x.array() * (long double)(b + 1)).matrix().template cast<Scalar>();
   fnet::Workspace<Scalar> ws(threads);
-  fnet::FourierMixing<Scalar>()(fnet::ConstMatrixMap<Scalar>(in.data(), in.rows(), d), batch, n,
-                                fnet::MatrixMap<Scalar>(out.data(), out.rows(), d), ws);
+  const fnet::FourierMixing<Scalar> mix(split_threshold);
+  mix(fnet::ConstMatrixMap<Scalar>(in.data(), in.rows(), d), batch, n,
+      fnet::MatrixMap<Scalar>(out.data(), out.rows(), d), ws);
   long double worst = 0;
   for (int b = 0; b < batch; ++b) {
     const LongMatrix scaled = in.middleRows(b * n, n).template cast<long double>();
@@ -122,6 +124,36 @@ TEST_CASE("FourierMixing over a batch, unaligned offsets and two threads", "[fou
     CHECK(batched_error<float>(x, 3, threads) <= 1e-5L);
     CHECK(batched_error<double>(x, 3, threads) <= 1e-12L);
   }
+}
+
+TEST_CASE("FourierMixing with fewer sequences than threads splits each sequence over the threads", "[fourier]") {
+  // Split threshold 0 forces the split path on every shape, including those with fewer rows or
+  // half-spectrum columns than threads (some threads get no rows or no columns) and odd shapes whose
+  // row blocks start unaligned.
+  const auto [n, d] = GENERATE(table<int, int>({{1, 1}, {3, 1}, {2, 8}, {7, 5}, {13, 17}, {64, 96}, {1, 768}, {40, 768}}));
+  CAPTURE(n, d);
+  const LongMatrix x = random_input(n, d, unsigned(n * 31 + d));
+  for (int threads : {2, 3, 4}) {
+    for (int batch : {1, threads - 1}) {
+      CAPTURE(threads, batch);
+      CHECK(batched_error<float>(x, batch, threads, 0) <= 1e-5L);
+      CHECK(batched_error<double>(x, batch, threads, 0) <= 1e-12L);
+    }
+  }
+}
+
+TEST_CASE("the split and whole-sequence paths agree to rounding on FNet-base's shape", "[fourier]") {
+  const fnet::RowMatrix<float> x = fnet::RowMatrix<float>::Random(512, 768);
+  fnet::RowMatrix<float> whole(512, 768), split(512, 768);
+  fnet::Workspace<float> one(1), two(2);
+  const fnet::FourierMixing<float> mix;  // default threshold: 512×768 is split on 2 threads
+  const fnet::ConstMatrixMap<float> in(x.data(), 512, 768);
+  mix(in, 1, 512, fnet::MatrixMap<float>(whole.data(), 512, 768), one);
+  const std::size_t plans = fnet::fft::cached_plan_count();
+  mix(in, 1, 512, fnet::MatrixMap<float>(split.data(), 512, 768), two);
+  CHECK(fnet::fft::cached_plan_count() > plans);  // the 1D row and column plans: the split path really ran
+  const float scale = whole.cwiseAbs().maxCoeff();
+  CHECK((whole - split).cwiseAbs().maxCoeff() <= 1e-5f * scale);
 }
 
 TEST_CASE("plans are cached per shape", "[fourier]") {

@@ -442,7 +442,7 @@ def write_report(res, ctx, args, command, rss, threads_list, plot_paths, rev):
         f"L2 {human_cache(ctx, 2)}, L3 {human_cache(ctx, 3)}; {platform.system()} {platform.release()}")
     add(f"- Commit: `{commit}`{dirty}; measured {date}")
     add(f"- Command: `{command}` ({args.rounds} rounds, C++ and PyTorch interleaved, order alternating)")
-    add(f"- fnet: g++ `-O3 -march=native`, Eigen {eigen_version()}, FFTW {fftw_version()} (plans: FFTW_ESTIMATE, the library's default);")
+    add(f"- fnet: g++ `{build_flags(args.build_dir)}`, Eigen {eigen_version()}, FFTW {fftw_version()} (plans: FFTW_ESTIMATE, the library's default);")
     add(f"  PyTorch {torch_version()} (Debian build: OpenBLAS GEMM, pocketfft), `torch.inference_mode()`, fp32 everywhere.")
     add("- PyTorch threads: `torch.set_num_threads(n)` with OMP/OpenBLAS/MKL_NUM_THREADS=n. At 2 threads every PyTorch case")
     add("  runs under libgomp's default wait policy and under `OMP_WAIT_POLICY=PASSIVE` and keeps the faster (spinning")
@@ -476,8 +476,8 @@ def write_report(res, ctx, args, command, rss, threads_list, plot_paths, rev):
         mix = f"BM_MixingFNet/seq:512/hidden:768/threads:{t}"
         r = res.ratio(f"torch_fft/seq:512/hidden:768/threads:{t}", mix)
         extra = ""
-        if t == 1 and res.time("BM_MixingFNetMeasure/seq:512/hidden:768/threads:1") is not None:
-            rm = res.ratio("torch_fft/seq:512/hidden:768/threads:1", "BM_MixingFNetMeasure/seq:512/hidden:768/threads:1")
+        if res.time(f"BM_MixingFNetMeasure/seq:512/hidden:768/threads:{t}") is not None:
+            rm = res.ratio(f"torch_fft/seq:512/hidden:768/threads:{t}", f"BM_MixingFNetMeasure/seq:512/hidden:768/threads:{t}")
             extra = f"; with FFTW_MEASURE plans {fmt(rm, '.2f', '×')}"
         add(f"| FourierMixing 512×768 vs `torch.fft.fftn(x, dim=(1,2)).real`, {t} thread{'s' if t > 1 else ''}: speed-up | "
             f"{fmt(r, '.2f', '×')} ({fmt_time(res.time(mix))} vs {fmt_time(res.time(f'torch_fft/seq:512/hidden:768/threads:{t}'))}"
@@ -510,8 +510,8 @@ def write_report(res, ctx, args, command, rss, threads_list, plot_paths, rev):
     add("FLOP models: FFT of N = seq·hidden reals 2.5·N·log2 N (benchFFT's convention for real transforms); attention")
     add("core 4·seq²·hidden (Q·Kᵀ and P·V; softmax not counted); attention with projections core + 8·seq·hidden².")
     add("Naive attention is `bench/attention_mixing.hpp`: Q, K, V and output projections through fnet's Linear,")
-    add("per head P = softmax(Q_h K_hᵀ/√64) and P·V_h through the Workspace GEMM, no mask. `FourierMixing` uses one")
-    add("thread per sequence, so at batch 1 its second thread is idle; bare FFTW is always 1 thread.")
+    add("per head P = softmax(Q_h K_hᵀ/√64) and P·V_h through the Workspace GEMM, no mask. At batch 1 `FourierMixing`")
+    add("splits the sequence over the threads (rows, then half-spectrum columns) from 64×512 up; bare FFTW is always 1 thread.")
     add("")
     for hidden in HIDDENS:
         if not any(res.time(f"BM_MixingFNet/seq:{s}/hidden:{hidden}/threads:{t}") for s in SEQS for t in threads_list):
@@ -681,6 +681,20 @@ def human_cache(ctx, level):
             size = c["size"]
             return f"{size // (1 << 20)} MiB" if size >= 1 << 20 else f"{size // 1024} KiB"
     return "?"
+
+
+def build_flags(build_dir):
+    """The optimisation and architecture flags the benchmark build was configured with."""
+    flags = {}
+    try:
+        with open(os.path.join(build_dir, "CMakeCache.txt")) as f:
+            for line in f:
+                m = re.match(r"(FNET_OPT_FLAGS|FNET_NATIVE_FLAGS):STRING=(.*)", line.strip())
+                if m:
+                    flags[m.group(1)] = m.group(2).replace(";", " ")
+    except OSError:
+        return "?"
+    return " ".join(v for v in (flags.get("FNET_OPT_FLAGS"), flags.get("FNET_NATIVE_FLAGS")) if v) or "?"
 
 
 def eigen_version():
