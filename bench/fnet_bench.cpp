@@ -13,6 +13,7 @@
 //     BM_Classifier        the shipped SST-2 classifier over the SST-2 dev sentences, batch {1, 32}, with
 //                          and without tokenization
 //   Roofline of this machine, in the same run:
+//     BM_FmaPeak           the cores' fp32 FMA peak (independent vector FMA chains, no memory traffic)
 //     BM_SgemmEigen        C.noalias() = A·B, 512×768 times 768×3072 (Eigen's own parallel GEMM)
 //     BM_SgemmWorkspace    the same product through ws.gemm (the path every fnet Linear takes)
 //     BM_FftwR2C           bare fftwf_execute of the r2c 2D plan of each mixing shape (1 thread;
@@ -82,7 +83,7 @@ double fnet_forward_flops(const fnet::Config& c, double batch, double seq, doubl
 }
 
 void set_rates(benchmark::State& state, double tokens, double flops) {
-  state.counters["tokens"] = benchmark::Counter(tokens, benchmark::Counter::kIsIterationInvariantRate);
+  if (tokens > 0) state.counters["tokens"] = benchmark::Counter(tokens, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["FLOPs"] =
       benchmark::Counter(flops, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::OneK::kIs1000);
 }
@@ -379,12 +380,50 @@ void BM_SgemmWorkspace(benchmark::State& state) {
   set_rates(state, double(kGemmM), 2.0 * kGemmM * kGemmN * kGemmK);
 }
 
+// The cores' fp32 FMA peak: 12 independent chains of 16-wide vector FMAs per thread (enough to cover the
+// FMA latency on current x86 cores; the compiler maps the 64-byte vectors to AVX-512 or pairs of AVX2
+// registers). A GEMM can approach this figure but not pass it, so it bounds every FLOP rate above.
+void BM_FmaPeak(benchmark::State& state) {
+  using Vec16 = float __attribute__((vector_size(64)));
+  constexpr int kChains = 12;
+  constexpr long kSteps = 1 << 20;
+  const int threads = static_cast<int>(state.range(0));
+  auto chains = [] {
+    Vec16 acc[kChains], scale, add;
+    for (int i = 0; i < 16; ++i) scale[i] = 0.999999f, add[i] = 1e-7f;
+    for (int c = 0; c < kChains; ++c)
+      for (int i = 0; i < 16; ++i) acc[c][i] = float(c + i);
+    for (long step = 0; step < kSteps; ++step) {
+#pragma GCC unroll 12
+      for (int c = 0; c < kChains; ++c) acc[c] = acc[c] * scale + add;
+      asm volatile("" : "+v"(scale));  // keeps the compiler from folding the chain
+    }
+    float sum = 0;
+    for (int c = 0; c < kChains; ++c)
+      for (int i = 0; i < 16; ++i) sum += acc[c][i];
+    return sum;
+  };
+  for (auto _ : state) {
+    float sum = 0;
+#ifdef _OPENMP
+#pragma omp parallel num_threads(threads) reduction(+ : sum)
+#endif
+    sum += chains();
+    benchmark::DoNotOptimize(sum);
+  }
+#ifndef _OPENMP
+  if (threads > 1) state.SkipWithError("built without OpenMP");
+#endif
+  set_rates(state, 0.0, 2.0 * 16 * kChains * double(kSteps) * threads);
+}
+
 // ---- registration -----------------------------------------------------------------------------------
 
 void mixing_shapes(benchmark::internal::Benchmark* b) {
   b->ArgNames({"seq", "hidden", "threads"})->ArgsProduct({kSeqs, kHiddens, kThreads});
 }
 
+BENCHMARK(BM_FmaPeak)->ArgName("threads")->Arg(1)->Arg(2)->MinTime(0.3)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SgemmEigen)->ArgName("threads")->Arg(1)->Arg(2)->MinTime(0.3)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SgemmWorkspace)->ArgName("threads")->Arg(1)->Arg(2)->MinTime(0.3)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FftwR2C)

@@ -1,10 +1,11 @@
 // One classification forward pass, for measuring peak memory with `/usr/bin/time -v`:
 //
-//   fnet_peak_rss [--batch B] [--seq S] [--threads T] [--model DIR]
+//   fnet_peak_rss [--batch B] [--seq S] [--threads T] [--model DIR] [--repeat N]
 //
 // Without --model it builds an FNet-base-shaped classifier (12 × 768 × 3072, vocab 32000, 2 labels) with
 // random weights in memory; with --model it loads a Hugging Face layout directory. Prints the parameter
-// memory, the forward time and the logits of the first sequence.
+// memory, the forward time and the logits of the first sequence. --repeat N runs N more forward passes
+// after printing that line, for a profiler to attach to the steady state (tools/profile_forward.sh).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -16,15 +17,16 @@
 #include "bench_common.hpp"
 
 int main(int argc, char** argv) {
-  long batch = 1, seq = 512, threads = 1;
+  long batch = 1, seq = 512, threads = 1, repeat = 0;
   std::string dir;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--batch")) batch = std::atol(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--seq")) seq = std::atol(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--threads")) threads = std::atol(argv[i + 1]);
     else if (!std::strcmp(argv[i], "--model")) dir = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--repeat")) repeat = std::atol(argv[i + 1]);
     else {
-      std::fprintf(stderr, "usage: %s [--batch B] [--seq S] [--threads T] [--model DIR]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s [--batch B] [--seq S] [--threads T] [--model DIR] [--repeat N]\n", argv[0]);
       return 2;
     }
   }
@@ -47,6 +49,8 @@ int main(int argc, char** argv) {
                 parameters, double(parameters) * 4.0 / 1048576.0, batch, seq, threads, ms);
     for (fnet::Index l = 0; l < out.logits.dimension(1); ++l) std::printf(" %.5f", double(out.logits(0, l)));
     std::printf("\n");
+    std::fflush(stdout);
+    for (long r = 0; r < repeat; ++r) model.forward(ids, ws);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "fnet_peak_rss: %s\n", e.what());
     return 1;

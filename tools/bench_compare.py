@@ -39,7 +39,7 @@ CLASSIFIER_BATCHES = [1, 32]
 GEMM = (512, 768, 3072)  # m, k, n: x (m×k) times Wᵀ with W (n×k)
 DEFAULT_CLASSIFIER = os.path.join(REPO, "examples", "models", "sst2-fnet-small")
 DEFAULT_TSV = os.path.normpath(os.path.join(REPO, "..", "shared", "data", "sst2", "dev.tsv"))
-QUICK_FILTER = ("BM_Sgemm|BM_FftwR2C/seq:512/hidden:768/|BM_MixingFNet(Measure)?/seq:512/hidden:768/|"
+QUICK_FILTER = ("BM_FmaPeak|BM_Sgemm|BM_FftwR2C/seq:512/hidden:768/|BM_MixingFNet(Measure)?/seq:512/hidden:768/|"
                 "BM_MixingAttention/seq:512/hidden:768/|BM_ForwardFNetBase/batch:1/seq:512/")
 
 
@@ -466,6 +466,14 @@ def write_report(res, ctx, args, command, rss, threads_list, plot_paths, rev):
         f"{fmt(speedup, '.2f', '×')} (fnet {fmt_time(res.time(fwd))}, PyTorch {fmt_time(res.time(tkey))}; "
         f"PyTorch under the default OMP wait policy: {default_policy(res, tkey, fwd)}) | ≥ 2.5× | "
         f"{verdict(None if speedup is None else speedup >= 2.5)} |")
+    peak_key = f"BM_FmaPeak/threads:{T}"
+    fwd_rate, peak, torch_time = res.field(fwd, "FLOPs"), res.field(peak_key, "FLOPs"), res.time(tkey)
+    if None not in (fwd_rate, peak, torch_time, res.time(fwd)):
+        needed = fwd_rate * res.time(fwd) / (torch_time / 2.5)  # the forward's FLOPs in 1/2.5 of PyTorch's time
+        add(f"| what 2.5× would take: the forward's FLOPs in {fmt_time(torch_time / 2.5)}, against the same run's fp32 FMA peak "
+            f"of the {T} cores (`BM_FmaPeak`) | needs {gf(needed):.0f} GFLOP/s = {needed / peak:.2f}× the peak of {gf(peak):.0f}; "
+            f"fnet runs at {100 * fwd_rate / peak:.0f}% of it | ≤ 1× of peak to be possible | "
+            f"{'out of reach in fp32' if needed > peak else 'reachable'} |")
     frac = res.ratio(fwd, f"BM_SgemmEigen/threads:{T}", "FLOPs")
     frac_ws = res.ratio(fwd, f"BM_SgemmWorkspace/threads:{T}", "FLOPs")
     add(f"| same forward: GFLOP/s as a fraction of the same run's Eigen sgemm 512×768×3072 ({T} threads) | "
@@ -636,7 +644,8 @@ def write_report(res, ctx, args, command, rss, threads_list, plot_paths, rev):
     add("| kernel | threads | time | GFLOP/s |")
     add("|---|---:|---:|---:|")
     for t in threads_list:
-        for key, name in ((f"BM_SgemmEigen/threads:{t}", "Eigen `C.noalias() = A*B`, 512×768 · 768×3072"),
+        for key, name in ((f"BM_FmaPeak/threads:{t}", "fp32 FMA peak: independent vector FMA chains, no memory"),
+                          (f"BM_SgemmEigen/threads:{t}", "Eigen `C.noalias() = A*B`, 512×768 · 768×3072"),
                           (f"BM_SgemmWorkspace/threads:{t}", "fnet `ws.gemm` (Linear's path), same shape"),
                           (f"torch_linear/threads:{t}", "PyTorch `F.linear`, same shape (OpenBLAS)")):
             v = res.time(key)
