@@ -41,4 +41,4 @@ perf report -i "$work/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/
     else group = "other"
     total[group] += share
   }
-  END { for (g in total) printf "%6.1f%%  %s\n", total[g], g }' | sort -rn
+  END { for (g in total) if (total[g] >= 0.05) printf "%6.1f%%  %s\n", total[g], g }' | sort -rn
