@@ -8,7 +8,7 @@
 // Threads: with at least as many sequences as threads, each thread transforms whole sequences. With
 // fewer (batch 1 is the common case in serving), each sequence is split over all threads in the two
 // stages the 2D transform factors into — rows (r2c over hidden), then columns of the half spectrum
-// (c2c over seq) — with a barrier between them.
+// (c2c over seq) — with barriers between the stages.
 #pragma once
 
 #include <algorithm>
@@ -16,6 +16,7 @@
 #include <exception>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "fnet/detail/fftw_plan_cache.hpp"
 #include "fnet/tensor.hpp"
@@ -30,9 +31,9 @@ class FourierMixing {
   using Complex = std::complex<Scalar>;
 
  public:
-  // Sequences smaller than this (seq·hidden) are never split over threads: below it, waking the
-  // threads and the barriers cost more than the halved transform saves (measured: 64×768 gains
-  // 1.3–1.4× on 2 threads, 128×768 1.8×).
+  // Sequences smaller than this (seq·hidden) are never split over threads, where waking the threads
+  // and three barriers would eat the gain (docs/benchmarks.md: the smallest split shapes, 64×512 and
+  // 128×256, still run 1.4–1.5× faster on 2 threads).
   static constexpr Index kDefaultSplitThreshold = 32768;
 
   explicit FourierMixing(Index split_threshold = kDefaultSplitThreshold) : split_threshold_(split_threshold) {}
@@ -133,7 +134,9 @@ class FourierMixing {
 #pragma omp parallel num_threads(threads)
     {
       const int t = omp_get_thread_num(), team = omp_get_num_threads();
-      const auto [row_begin, row_end] = block(seq, 1, t, team);
+      // Plain variables, not structured bindings: C++17 lambdas cannot capture those (clang rejects it).
+      const std::pair<Index, Index> rows = block(seq, 1, t, team);
+      const Index row_begin = rows.first, row_end = rows.second;
       failure.guard([&] {
         if (row_end == row_begin) return;
         const Scalar* in = x + row_begin * hidden;
@@ -143,7 +146,8 @@ class FourierMixing {
       });
 #pragma omp barrier
       // Column blocks start at multiples of 8 columns, so each block keeps the buffer's SIMD alignment.
-      const auto [column_begin, column_end] = block(half, 8, t, team);
+      const std::pair<Index, Index> columns_share = block(half, 8, t, team);
+      const Index column_begin = columns_share.first, column_end = columns_share.second;
       failure.guard([&] {
         if (column_end == column_begin) return;
         Complex* columns = spectrum + column_begin;

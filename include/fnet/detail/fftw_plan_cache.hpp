@@ -42,9 +42,9 @@ class FftwPlanCache {
     return cache;
   }
 
-  // `aligned` plans need every buffer SIMD-aligned (fftw_alignment_of == 0); the unaligned variant
-  // accepts any buffers.
-
+  // For every kind: `aligned` plans need every buffer SIMD-aligned (fftw_alignment_of == 0); the
+  // unaligned variant accepts any buffers.
+  //
   // Out-of-place r2c 2D transform of a rows x cols row-major array into rows x (cols/2 + 1) values.
   plan get(int rows, int cols, bool aligned) { return find_or_make({Kind::r2c_2d, rows, cols, 0, aligned}); }
 
