@@ -88,6 +88,25 @@ class StartGate {
   std::atomic<int> waiting_;
 };
 
+// Runs body(t, gate) on kThreads threads at once; each body calls gate.arrive_and_wait() once its
+// setup is done. Returns each thread's exception message ("" when it threw none).
+template <class Body>
+std::vector<std::string> run_on_threads(Body body) {
+  std::vector<std::string> errors(kThreads);
+  StartGate gate(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      try {
+        body(t, gate);
+      } catch (const std::exception& e) {
+        errors[t] = e.what();
+      }
+    });
+  for (auto& th : threads) th.join();
+  return errors;
+}
+
 fs::path model_dir() {
   static const fs::path dir = [] {
     const fs::path d = fs::path(FNET_TEST_BINARY_DIR) / "concurrency_model";
@@ -123,35 +142,25 @@ TEST_CASE("8 threads share one model from a cold plan cache; outputs equal the s
   // same time and the same shapes at nearly the same time), float and double alternately.
   std::vector<std::vector<Result<float>>> got_f(kThreads);
   std::vector<std::vector<Result<double>>> got_d(kThreads);
-  std::vector<std::string> errors(kThreads);
-  StartGate gate(kThreads);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      try {
-        fnet::Workspace<float> ws_f;
-        fnet::Workspace<double> ws_d;
-        got_f[t].resize(jobs.size() * kRounds);
-        got_d[t].resize(jobs.size() * kRounds);
-        gate.arrive_and_wait();
-        for (int round = 0; round < kRounds; ++round)
-          for (std::size_t k = 0; k < jobs.size(); ++k) {
-            const std::size_t j = (k + static_cast<std::size_t>(t)) % jobs.size();
-            const std::size_t slot = static_cast<std::size_t>(round) * jobs.size() + j;
-            if ((k + static_cast<std::size_t>(t)) % 2 == 0) {
-              got_f[t][slot] = run(model_f, jobs[j], ws_f);
-              got_d[t][slot] = run(model_d, jobs[j], ws_d);
-            } else {
-              got_d[t][slot] = run(model_d, jobs[j], ws_d);
-              got_f[t][slot] = run(model_f, jobs[j], ws_f);
-            }
-          }
-      } catch (const std::exception& e) {
-        errors[t] = e.what();
+  const std::vector<std::string> errors = run_on_threads([&](int t, StartGate& gate) {
+    fnet::Workspace<float> ws_f;
+    fnet::Workspace<double> ws_d;
+    got_f[t].resize(jobs.size() * kRounds);
+    got_d[t].resize(jobs.size() * kRounds);
+    gate.arrive_and_wait();
+    for (int round = 0; round < kRounds; ++round)
+      for (std::size_t k = 0; k < jobs.size(); ++k) {
+        const std::size_t j = (k + static_cast<std::size_t>(t)) % jobs.size();
+        const std::size_t slot = static_cast<std::size_t>(round) * jobs.size() + j;
+        if ((k + static_cast<std::size_t>(t)) % 2 == 0) {
+          got_f[t][slot] = run(model_f, jobs[j], ws_f);
+          got_d[t][slot] = run(model_d, jobs[j], ws_d);
+        } else {
+          got_d[t][slot] = run(model_d, jobs[j], ws_d);
+          got_f[t][slot] = run(model_f, jobs[j], ws_f);
+        }
       }
-    });
-  }
-  for (auto& th : threads) th.join();
+  });
 
   for (int t = 0; t < kThreads; ++t) {
     INFO("thread " << t);
@@ -195,23 +204,14 @@ TEST_CASE("8 threads share one Tokenizer and one model: text to label", "[concur
   fnet::fft::clear_plan_cache();
 
   std::vector<int> mismatches(kThreads, 0);
-  std::vector<std::string> errors(kThreads);
-  StartGate gate(kThreads);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t)
-    threads.emplace_back([&, t] {
-      try {
-        fnet::Workspace<float> ws;
-        gate.arrive_and_wait();
-        for (std::size_t k = 0; k < all.size(); ++k) {
-          const std::size_t i = (k * 7 + static_cast<std::size_t>(t) * 3) % all.size();
-          if (classify(i, ws) != want[i]) ++mismatches[t];
-        }
-      } catch (const std::exception& e) {
-        errors[t] = e.what();
-      }
-    });
-  for (auto& th : threads) th.join();
+  const std::vector<std::string> errors = run_on_threads([&](int t, StartGate& gate) {
+    fnet::Workspace<float> ws;
+    gate.arrive_and_wait();
+    for (std::size_t k = 0; k < all.size(); ++k) {
+      const std::size_t i = (k * 7 + static_cast<std::size_t>(t) * 3) % all.size();
+      if (classify(i, ws) != want[i]) ++mismatches[t];
+    }
+  });
   for (int t = 0; t < kThreads; ++t) {
     INFO("thread " << t);
     CHECK(errors[t].empty());
