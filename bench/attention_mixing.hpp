@@ -68,7 +68,7 @@ class AttentionMixing {
     key_(x, k, ws);
     // Vᵀ = W_v·Xᵀ + b_v·1ᵀ: the runner's x is W_v (H × H), its W is X (T × H).
     vt.colwise() = value_.bias();
-    ws.gemm(hidden, tokens, hidden).run(value_.weight().data(), hidden, x.data(), hidden, vt.data(), tokens);
+    ws.gemm(hidden, tokens, hidden).run(value_weight_.data(), hidden, x.data(), hidden, vt.data(), tokens);
 
     core(q.data(), k.data(), hidden, vt.data(), tokens, batch, seq, hidden, heads_, context.data(), scores, ws);
     output_(context, y, ws);
@@ -116,6 +116,7 @@ class AttentionMixing {
     query_.visit_parameters(layer_prefix + ".attention.self.query", visit);
     key_.visit_parameters(layer_prefix + ".attention.self.key", visit);
     value_.visit_parameters(layer_prefix + ".attention.self.value", visit);
+    value_weight_ = value_.weight();  // unpacked, for the Vᵀ product above
     output_.visit_parameters(layer_prefix + ".attention.output.dense", visit);
   }
 
@@ -124,6 +125,7 @@ class AttentionMixing {
   static Index padded(Index n) { return (n + 15) / 16 * 16; }
 
   Linear<Scalar> query_, key_, value_, output_;
+  RowMatrix<Scalar> value_weight_;
   Index heads_ = 1;
 };
 

@@ -13,7 +13,8 @@
 //     BM_Classifier        the shipped SST-2 classifier over the SST-2 dev sentences, batch {1, 32}, with
 //                          and without tokenization
 //   Roofline of this machine, in the same run:
-//     BM_FmaPeak           the cores' fp32 FMA peak (independent vector FMA chains, no memory traffic)
+//     BM_FmaPeak           the cores' fp32 FMA peak (independent vector FMA chains, no memory traffic) with
+//                          the widest vectors of the ISA level in force (AVX-512 or AVX2, chosen at run time)
 //     BM_SgemmEigen        C.noalias() = A·B, 512×768 times 768×3072 (Eigen's own parallel GEMM)
 //     BM_SgemmWorkspace    the same product through ws.gemm (the path every fnet Linear takes)
 //     BM_FftwR2C           bare fftwf_execute of the r2c 2D plan of each mixing shape (1 thread;
@@ -53,6 +54,21 @@
 
 #ifndef FNET_SOURCE_DIR
 #define FNET_SOURCE_DIR "."
+#endif
+
+#if FNET_HAVE_X86_KERNELS
+FNET_ISA_BEGIN_AVX512
+namespace fma_peak_avx512 {
+using Simd = fnet::detail::avx512::Simd;
+#include "fma_peak.inc"
+}  // namespace fma_peak_avx512
+FNET_ISA_END
+FNET_ISA_BEGIN_AVX2
+namespace fma_peak_avx2 {
+using Simd = fnet::detail::avx2::Simd;
+#include "fma_peak.inc"
+}  // namespace fma_peak_avx2
+FNET_ISA_END
 #endif
 
 namespace {
@@ -380,31 +396,22 @@ void BM_SgemmWorkspace(benchmark::State& state) {
   set_rates(state, double(kGemmM), 2.0 * kGemmM * kGemmN * kGemmK);
 }
 
-// The cores' fp32 FMA peak: 12 independent chains of 16-wide vector FMAs per thread (enough to cover the
-// FMA latency on current x86 cores; the compiler maps the 64-byte vectors to AVX-512 or pairs of AVX2
-// registers). A GEMM can approach this figure but not pass it, so it bounds every FLOP rate above.
+// The cores' fp32 FMA peak with the widest vectors of the ISA level in force (cpu::active_isa(): AVX-512
+// or AVX2 + FMA, chosen at run time; 0 on other CPUs), on each of `threads` threads. A GEMM can approach
+// this figure but not pass it, so it bounds every FLOP rate above.
 void BM_FmaPeak(benchmark::State& state) {
-  using Vec16 = float __attribute__((vector_size(64)));
-  constexpr int kChains = 12;
   constexpr long kSteps = 1 << 20;
   const int threads = static_cast<int>(state.range(0));
-  auto chains = [] {
-    Vec16 acc[kChains], scale, add;
-    for (int i = 0; i < 16; ++i) scale[i] = 0.999999f, add[i] = 1e-7f;
-    for (int c = 0; c < kChains; ++c)
-      for (int i = 0; i < 16; ++i) acc[c][i] = float(c + i);
-    for (long step = 0; step < kSteps; ++step) {
-#pragma GCC unroll 12
-      for (int c = 0; c < kChains; ++c) acc[c] = acc[c] * scale + add;
-      asm volatile("" : "+v"(scale));  // keeps the compiler from folding the chain
-    }
-    float sum = 0;
-    for (int c = 0; c < kChains; ++c)
-      for (int i = 0; i < 16; ++i) sum += acc[c][i];
-    return sum;
+  const fnet::Isa isa = fnet::cpu::active_isa();
+  auto chains = [isa] {
+#if FNET_HAVE_X86_KERNELS
+    if (isa == fnet::Isa::avx512) return fma_peak_avx512::fma_chains(kSteps);
+    if (isa == fnet::Isa::avx2) return fma_peak_avx2::fma_chains(kSteps);
+#endif
+    return 0.0;
   };
   for (auto _ : state) {
-    float sum = 0;
+    double sum = 0;
 #ifdef _OPENMP
 #pragma omp parallel num_threads(threads) reduction(+ : sum)
 #endif
@@ -414,7 +421,14 @@ void BM_FmaPeak(benchmark::State& state) {
 #ifndef _OPENMP
   if (threads > 1) state.SkipWithError("built without OpenMP");
 #endif
-  set_rates(state, 0.0, 2.0 * 16 * kChains * double(kSteps) * threads);
+  double flops = 0;
+#if FNET_HAVE_X86_KERNELS
+  if (isa == fnet::Isa::avx512) flops = fma_peak_avx512::fma_chains_flops(kSteps);
+  if (isa == fnet::Isa::avx2) flops = fma_peak_avx2::fma_chains_flops(kSteps);
+#endif
+  if (flops == 0) state.SkipWithError("no x86 SIMD kernels on this CPU (Isa::generic)");
+  state.SetLabel(fnet::to_string(isa));
+  set_rates(state, 0.0, flops * threads);
 }
 
 // ---- registration -----------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ fnet::RowMatrix<Scalar> random_matrix(Eigen::Index rows, Eigen::Index cols, unsi
 
 template <class Scalar>
 void randomize(fnet::Linear<Scalar>& linear, unsigned seed) {
-  linear.weight() = random_matrix<Scalar>(linear.out_features(), linear.in_features(), seed, 0.1);
+  linear.set_weight(random_matrix<Scalar>(linear.out_features(), linear.in_features(), seed, 0.1));
   linear.bias() = random_matrix<Scalar>(linear.out_features(), 1, seed + 1, 0.1);
 }
 

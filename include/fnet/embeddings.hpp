@@ -32,7 +32,7 @@ class Embeddings {
     for (Index b = 0; b < batch; ++b)
       for (Index s = 0; s < seq; ++s)
         summed.row(b * seq + s) = word_.row(ids(b, s)) + position_.row(s) + token_type_.row(types(b, s));
-    norm_(summed);
+    norm_(summed, ws);
     projection_(summed, out, ws);
   }
 

@@ -31,12 +31,10 @@ class EncoderBlock {
   // Transforms x, (batch·seq, hidden) row-major, in place.
   void operator()(MatrixMap<Scalar> x, Index batch, Index seq, Workspace<Scalar>& ws) const {
     MatrixMap<Scalar> h = ws.matrix(Buffer::mixed, x.rows(), x.cols());
-    mixing_(const_view(x), batch, seq, h, ws);  // h = Mixing(x)
-    h += x;
-    mixing_norm_(h);           // h = LN(x + Mixing(x))
-    feed_forward_(const_view(h), x, ws);  // x = FF(h)
-    x += h;
-    output_norm_(x);           // x = LN(h + FF(h))
+    mixing_(const_view(x), batch, seq, h, ws);              // h = Mixing(x)
+    mixing_norm_.add_and_normalize(h, x.data(), ws);        // h = LN(h + x)
+    feed_forward_.with_residual(const_view(h), x, ws);      // x = h + FF(h)
+    output_norm_(x, ws);                                    // x = LN(x)
   }
 
   // Hugging Face names: fourier.output.LayerNorm, intermediate.dense, output.dense, output.LayerNorm.

@@ -21,24 +21,22 @@ class FNetForMaskedLM {
       : encoder_(config, false),
         transform_(config.hidden_size, config.hidden_size),
         norm_(config.hidden_size, config.layer_norm_eps),
-        bias_(Vector<Scalar>::Zero(config.vocab_size)) {}
+        decoder_(config.hidden_size, config.vocab_size) {}
 
   const FNetModel<Scalar>& encoder() const { return encoder_; }
   FNetModel<Scalar>& encoder() { return encoder_; }
-  bool tied() const { return decoder_.size() == 0; }
+  // Whether the decoder weight is the word embedding matrix (no `cls.predictions.decoder.weight`).
+  bool tied() const { return tied_; }
 
   // Prediction logits for the rows of `hidden` ((rows, hidden_size) row-major): (rows, vocab_size),
   // in the workspace's head buffer.
   MatrixMap<Scalar> predict(ConstMatrixMap<Scalar> hidden, Workspace<Scalar>& ws) const {
     const Index rows = hidden.rows(), h = encoder_.config().hidden_size, vocab = encoder_.config().vocab_size;
     MatrixMap<Scalar> t = ws.matrix(Buffer::pooled, rows, h);
-    transform_(hidden, t, ws);  // t = LN(act(W_t · h + b_t))
-    apply_activation(encoder_.config().hidden_act, t);
-    norm_(t);
+    transform_(hidden, t, ws, {encoder_.config().hidden_act});  // t = LN(act(W_t · h + b_t))
+    norm_(t, ws);
     MatrixMap<Scalar> logits = ws.matrix(Buffer::head, rows, vocab);
-    const RowMatrix<Scalar>& decoder = tied() ? encoder_.embeddings().word() : decoder_;
-    logits.rowwise() = bias_.transpose();  // logits = E · t + b
-    ws.gemm(rows, vocab, h).run(t.data(), h, decoder.data(), h, logits.data(), vocab);
+    decoder_(t, logits, ws);  // logits = E · t + b
     return logits;
   }
 
@@ -56,15 +54,22 @@ class FNetForMaskedLM {
       if (!file.contains(name)) throw format_error(file.path() + ": missing tensor '" + name + "' of the masked-LM head");
       file.template read<Scalar>(name, shape, out);
     };
-    read("cls.predictions.transform.dense.weight", {h, h}, m.transform_.weight().data());
+    RowMatrix<Scalar> transform(h, h);
+    read("cls.predictions.transform.dense.weight", {h, h}, transform.data());
+    m.transform_.set_weight(transform);
     read("cls.predictions.transform.dense.bias", {h}, m.transform_.bias().data());
     read("cls.predictions.transform.LayerNorm.weight", {h}, m.norm_.weight().data());
     read("cls.predictions.transform.LayerNorm.bias", {h}, m.norm_.bias().data());
     read(file.contains("cls.predictions.bias") ? "cls.predictions.bias" : "cls.predictions.decoder.bias", {v},
-         m.bias_.data());
-    if (file.contains("cls.predictions.decoder.weight")) {
-      m.decoder_.resize(v, h);
-      read("cls.predictions.decoder.weight", {v, h}, m.decoder_.data());
+         m.decoder_.bias().data());
+    // The decoder is packed for the GEMM like every Linear; a tied one packs a copy of the embeddings.
+    m.tied_ = !file.contains("cls.predictions.decoder.weight");
+    if (m.tied_) {
+      m.decoder_.set_weight(m.encoder_.embeddings().word());
+    } else {
+      RowMatrix<Scalar> decoder(v, h);
+      read("cls.predictions.decoder.weight", {v, h}, decoder.data());
+      m.decoder_.set_weight(decoder);
     }
     return m;
   }
@@ -73,8 +78,8 @@ class FNetForMaskedLM {
   FNetModel<Scalar> encoder_;
   Linear<Scalar> transform_;
   LayerNorm<Scalar> norm_;
-  RowMatrix<Scalar> decoder_;  // empty when tied to the word embeddings
-  Vector<Scalar> bias_;
+  Linear<Scalar> decoder_;  // vocab_size × hidden, bias cls.predictions.bias
+  bool tied_ = true;
 };
 
 struct MaskFill {

@@ -13,7 +13,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "fnet/detail/gemm.hpp"
+#include "fnet/detail/gemm/eigen_gemm.hpp"
 #include "fnet/tensor.hpp"
 
 namespace fnet {

@@ -1,0 +1,58 @@
+// The AVX-512 kernels (x86-64-v4): 16-lane vectors, 32 zmm registers, mask registers for the tails.
+// Compiled into every x86-64 program through a target region; called only on CPUs (and OSes) with
+// AVX-512 F/BW/DQ/VL (dispatch.hpp).
+#pragma once
+
+#include "fnet/detail/isa/target.hpp"
+
+#if FNET_HAVE_X86_KERNELS
+#include <immintrin.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <utility>
+
+#include "fnet/detail/gemm/sgemm_args.hpp"
+
+FNET_ISA_BEGIN_AVX512
+namespace fnet::detail::avx512 {
+
+struct Simd {
+  using V = __m512;
+  static constexpr int lanes = 16;
+  static V zero() { return _mm512_setzero_ps(); }
+  static V set1(float v) { return _mm512_set1_ps(v); }
+  static V load(const float* p) { return _mm512_loadu_ps(p); }
+  static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+  static __mmask16 first_lanes(int count) { return static_cast<__mmask16>((1u << count) - 1u); }
+  static V load_partial(const float* p, int count) { return _mm512_maskz_loadu_ps(first_lanes(count), p); }
+  static void store_partial(float* p, V v, int count) { _mm512_mask_storeu_ps(p, first_lanes(count), v); }
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
+  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static V div(V a, V b) { return _mm512_div_ps(a, b); }
+  static V min(V a, V b) { return _mm512_min_ps(a, b); }
+  static V max(V a, V b) { return _mm512_max_ps(a, b); }
+  static V fmadd(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }   // a·b + c
+  static V fnmadd(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); } // c − a·b
+  static V round(V v) { return _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  static V exp2i(V n) {  // 2^n for integral n in [-126, 127], built in the exponent field
+    const __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
+  }
+  static float sum(V v) { return _mm512_reduce_add_ps(v); }
+};
+
+// Micro-tile: 8 rows × 3 vectors (48 columns) = 24 accumulators + 3 for W + 1 broadcast of 32
+// registers; the fastest of 6×64, 8×48, 12×32 and 14×32 measured (docs/benchmarks.md).
+constexpr int kTileRows = 8;
+constexpr int kTileVectors = 3;
+
+#include "fnet/detail/isa/kernels.inc"
+
+}  // namespace fnet::detail::avx512
+FNET_ISA_END
+
+#endif  // FNET_HAVE_X86_KERNELS
