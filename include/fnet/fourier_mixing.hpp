@@ -71,8 +71,12 @@ class FourierMixing {
     }
 #ifdef _OPENMP
     ParallelFailure failure;
-#pragma omp parallel for num_threads(sequence_threads) schedule(static)
-    for (Index b = 0; b < batch; ++b) failure.guard([&] { run(b, omp_get_thread_num()); });
+    // A plain parallel region, not `parallel for`: LLVM's libomp allocates in every worksharing loop.
+#pragma omp parallel num_threads(sequence_threads)
+    {
+      const int t = omp_get_thread_num(), team = omp_get_num_threads();
+      for (Index b = batch * t / team; b < batch * (t + 1) / team; ++b) failure.guard([&] { run(b, t); });
+    }
     failure.rethrow();
 #endif
   }

@@ -54,9 +54,14 @@ class LinearGemm {
     // A serial product stays out of OpenMP entirely: even a one-thread parallel region allocates.
     if (count == 1) return run_chunk(chunks_.front(), x, ldx, w, ldw, y, ldy);
 #ifdef _OPENMP
-#pragma omp parallel for num_threads(count) schedule(static, 1)
-#endif
+    // A plain parallel region, not `parallel for`: LLVM's libomp allocates in every worksharing loop. The
+    // team may be smaller than asked (nested inside a caller's parallel region, OMP_THREAD_LIMIT).
+#pragma omp parallel num_threads(count)
+    for (int c = omp_get_thread_num(); c < count; c += omp_get_num_threads())
+      run_chunk(chunks_[static_cast<std::size_t>(c)], x, ldx, w, ldw, y, ldy);
+#else
     for (int c = 0; c < count; ++c) run_chunk(chunks_[static_cast<std::size_t>(c)], x, ldx, w, ldw, y, ldy);
+#endif
   }
 
  private:

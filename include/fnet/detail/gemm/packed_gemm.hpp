@@ -72,9 +72,11 @@ inline void run_packed_sgemm(SgemmArgs g, const IsaKernels& kernels, int threads
   }
   const int tn = best_tn, tm = team / tn;
 #ifdef _OPENMP
+  // The team may be smaller than asked (nested inside a caller's parallel region, OMP_THREAD_LIMIT):
+  // then a thread takes several of the `team` parts.
 #pragma omp parallel num_threads(team)
-  {
-    const int t = omp_get_thread_num(), ti = t / tn, tj = t % tn;
+  for (int part = omp_get_thread_num(); part < team; part += omp_get_num_threads()) {
+    const int ti = part / tn, tj = part % tn;
     const Index row_begin = std::min(g.m, tile_rows * ti / tm * kernels.tile_rows);
     const Index row_end = std::min(g.m, tile_rows * (ti + 1) / tm * kernels.tile_rows);
     const Index panel_begin = panels * tj / tn, panel_end = panels * (tj + 1) / tn;

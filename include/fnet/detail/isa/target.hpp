@@ -8,6 +8,7 @@
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #define FNET_HAVE_X86_KERNELS 1
+#define FNET_ALWAYS_INLINE inline __attribute__((always_inline))
 
 #if defined(__clang__)
 #define FNET_ISA_BEGIN_AVX2 \
