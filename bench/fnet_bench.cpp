@@ -16,7 +16,8 @@
 //     BM_FmaPeak           the cores' fp32 FMA peak (independent vector FMA chains, no memory traffic) with
 //                          the widest vectors of the ISA level in force (AVX-512 or AVX2, chosen at run time)
 //     BM_SgemmEigen        C.noalias() = A·B, 512×768 times 768×3072 (Eigen's own parallel GEMM)
-//     BM_SgemmWorkspace    the same product through ws.gemm (the path every fnet Linear takes)
+//     BM_SgemmPacked       the same product through fnet's Linear: W packed once, the ISA kernel chosen at run time
+//     BM_SgemmWorkspace    the same product through ws.gemm (Eigen's kernel: the Isa::generic and double path)
 //     BM_FftwR2C           bare fftwf_execute of the r2c 2D plan of each mixing shape (1 thread;
 //                          rigor 0 = FFTW_ESTIMATE as the library plans, 1 = FFTW_MEASURE)
 //
@@ -382,6 +383,24 @@ void BM_SgemmEigen(benchmark::State& state) {
   set_rates(state, double(kGemmM), 2.0 * kGemmM * kGemmN * kGemmK);
 }
 
+// fnet's packed GEMM (the path of every float Linear on x86-64 with AVX2 or AVX-512): y = x·Wᵀ + b with W
+// packed once for the ISA level in force.
+void BM_SgemmPacked(benchmark::State& state) {
+  fnet::Workspace<Scalar> ws(threads_arg(state, 0));
+  fnet::Linear<Scalar> linear(kGemmK, kGemmN);
+  linear.set_weight(Matrix::Random(kGemmN, kGemmK));
+  const Matrix x = Matrix::Random(kGemmM, kGemmK);
+  Matrix y(kGemmM, kGemmN);
+  linear(x, fnet::MatrixMap<Scalar>(y.data(), kGemmM, kGemmN), ws);
+  for (auto _ : state) {
+    linear(x, fnet::MatrixMap<Scalar>(y.data(), kGemmM, kGemmN), ws);
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetLabel(fnet::to_string(linear.packed_weight().isa()));
+  set_rates(state, double(kGemmM), 2.0 * kGemmM * kGemmN * kGemmK);
+}
+
 void BM_SgemmWorkspace(benchmark::State& state) {
   fnet::Workspace<Scalar> ws(threads_arg(state, 0));
   const Matrix x = Matrix::Random(kGemmM, kGemmK), w = Matrix::Random(kGemmN, kGemmK);
@@ -439,6 +458,7 @@ void mixing_shapes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_FmaPeak)->ArgName("threads")->Arg(1)->Arg(2)->MinTime(0.3)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SgemmEigen)->ArgName("threads")->Arg(1)->Arg(2)->MinTime(0.3)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_SgemmPacked)->ArgName("threads")->Arg(1)->Arg(2)->MinTime(0.3)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_SgemmWorkspace)->ArgName("threads")->Arg(1)->Arg(2)->MinTime(0.3)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_FftwR2C)
     ->ArgNames({"seq", "hidden", "measure"})
