@@ -5,6 +5,7 @@
 //   BM_EigenGebp    Eigen's gebp kernel through ws.gemm (fnet's path before packed weights, and the
 //                   Isa::generic fallback): W re-packed on every call, bias and activation separate
 //   BM_OpenBLAS     cblas_sgemm (Debian's DYNAMIC_ARCH OpenBLAS, runtime CPU dispatch), bias pre-filled
+//   BM_FnetFeedForwardLayers  FNet-base's feed-forward GEMMs over 1 or 12 layers of distinct weights
 //   BM_OneDNN       oneDNN matmul with weights reordered once into the layout it chooses (format any),
 //                   bias and gelu_tanh as post-ops (Debian's libdnnl 2.6, JIT per CPU)
 //
@@ -80,6 +81,35 @@ void BM_EigenGebp(benchmark::State& state) {
   run_linear(state, fnet::Isa::generic);
 }
 
+// The feed-forward GEMMs of `layers` FNet-base layers (768 → 3072 with gelu_new, 3072 → 768), each layer
+// with its own weights as in a forward pass (12 layers: 226 MB, streamed from memory every pass), against
+// one layer's weights reused (18.9 MB, mostly cache-resident): what streaming the weights costs.
+void BM_FnetFeedForwardLayers(benchmark::State& state) {
+  const Index layers = state.range(0), m = state.range(1);
+  const int threads = static_cast<int>(state.range(2));
+  std::vector<fnet::FeedForward<float>> stack;
+  for (Index l = 0; l < layers; ++l) {
+    stack.emplace_back(768, 3072, fnet::Activation::gelu_new);
+    stack.back().expand().set_weight(fnet::bench::random_matrix<float>(3072, 768, unsigned(2 * l + 1), 0.05));
+    stack.back().contract().set_weight(fnet::bench::random_matrix<float>(768, 3072, unsigned(2 * l + 2), 0.05));
+  }
+  const Matrix x = fnet::bench::random_matrix<float>(m, 768, 7);
+  Matrix y(m, 768);
+  fnet::Workspace<float> ws(threads);
+  auto run = [&] {
+    for (const auto& ff : stack)
+      ff(fnet::ConstMatrixMap<float>(x.data(), m, 768), fnet::MatrixMap<float>(y.data(), m, 768), ws);
+  };
+  run();
+  for (auto _ : state) {
+    run();
+    benchmark::ClobberMemory();
+  }
+  state.counters["FLOPs"] = benchmark::Counter(4.0 * double(layers) * double(m) * 768 * 3072,
+                                               benchmark::Counter::kIsIterationInvariantRate,
+                                               benchmark::Counter::OneK::kIs1000);
+}
+
 #ifdef FNET_BENCH_OPENBLAS
 void BM_OpenBLAS(benchmark::State& state) {
   const Shape s = shape_of(state);
@@ -152,6 +182,12 @@ void shapes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_FnetPacked)->Apply(shapes);
 BENCHMARK(BM_EigenGebp)->Apply(shapes);
+BENCHMARK(BM_FnetFeedForwardLayers)
+    ->ArgNames({"layers", "m", "threads"})
+    ->ArgsProduct({{1, 12}, {128, 512}, {1}})
+    ->MinTime(0.5)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 #ifdef FNET_BENCH_OPENBLAS
 BENCHMARK(BM_OpenBLAS)->Apply(shapes);
 #endif

@@ -40,6 +40,7 @@ GEMM = (512, 768, 3072)  # m, k, n: x (m×k) times Wᵀ with W (n×k)
 DEFAULT_CLASSIFIER = os.path.join(REPO, "examples", "models", "sst2-fnet-small")
 DEFAULT_TSV = os.path.normpath(os.path.join(REPO, "..", "shared", "data", "sst2", "dev.tsv"))
 PORTABLE_FILTER = "BM_ForwardFNetBase/batch:1/"
+KEPT_MARKER = "<!-- Below: measured by other commands; tools/bench_compare.py keeps this part as it is. -->"
 QUICK_FILTER = ("BM_FmaPeak|BM_Sgemm|BM_FftwR2C/seq:512/hidden:768/|BM_MixingFNet(Measure)?/seq:512/hidden:768/|"
                 "BM_MixingAttention/seq:512/hidden:768/|BM_ForwardFNetBase/batch:1/")
 
@@ -885,6 +886,15 @@ def main(argv=None):
     res = Results(rounds)
     plots = write_plots(res, threads_list, out_dir)
     report = write_report(res, ctx, args, command, rss, threads_list, plots, rev)
+    # Sections measured by other commands (GEMM backends, serving layouts, profiles) live below a marker
+    # and are carried over from the previous report.
+    try:
+        with open(args.out, encoding="utf-8") as f:
+            previous = f.read()
+        if KEPT_MARKER in previous:
+            report += "\n" + previous[previous.index(KEPT_MARKER):]
+    except OSError:
+        pass
     with open(args.out, "w", encoding="utf-8") as f:
         f.write(report)
     print(f"wrote {args.out} and {', '.join(plots)}", file=sys.stderr)
