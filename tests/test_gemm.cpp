@@ -315,3 +315,15 @@ TEST_CASE("inside a caller's OpenMP region (inner teams of one) every threaded p
   }
   fnet::cpu::set_max_isa(fnet::cpu::detected_isa());
 }
+
+TEST_CASE("a Linear is a value: copies own their packed weights", "[gemm]") {
+  fnet::Linear<float> a(40, 30);
+  const Matrix w = random_matrix(30, 40, 30);
+  a.set_weight(w);
+  fnet::Linear<float> b = a;  // copy
+  a.set_weight(Matrix::Zero(30, 40));
+  CHECK(b.weight() == w);
+  CHECK(b.packed_weight().data() != a.packed_weight().data());
+  b = a;  // copy-assign
+  CHECK(b.weight() == Matrix::Zero(30, 40));
+}

@@ -47,6 +47,16 @@ class AlignedArray {
     std::memset(p, 0, rounded);
     data_.reset(static_cast<T*>(p));
   }
+  // Value semantics, like the Eigen matrices the weights used to be (a model stays copyable).
+  AlignedArray(const AlignedArray& other) : AlignedArray(other.size_) {
+    if (size_) std::memcpy(data(), other.data(), size_ * sizeof(T));
+  }
+  AlignedArray& operator=(const AlignedArray& other) {
+    if (this != &other) *this = AlignedArray(other);
+    return *this;
+  }
+  AlignedArray(AlignedArray&&) noexcept = default;
+  AlignedArray& operator=(AlignedArray&&) noexcept = default;
   T* data() { return data_.get(); }
   const T* data() const { return data_.get(); }
   std::size_t size() const { return size_; }

@@ -1,6 +1,7 @@
 // The AVX-512 kernels (x86-64-v4): 16-lane vectors, 32 zmm registers, mask registers for the tails.
-// Compiled into every x86-64 program through a target region; called only on CPUs (and OSes) with
-// AVX-512 F/BW/DQ/VL (dispatch.hpp).
+// Compiled into every x86-64 program through a target region (FNET_ISA_BEGIN_AVX512: `#pragma GCC
+// target("avx512f,...")` or clang's equivalent), whatever -march says; called only after runtime
+// dispatch found AVX-512 F/BW/DQ/VL on the CPU and OS (cpu.hpp: __builtin_cpu_supports; dispatch.hpp).
 #pragma once
 
 #include "fnet/detail/isa/target.hpp"
