@@ -16,7 +16,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 jobs=${JOBS:-2}
 mode=${1:-all}
-asan_exclude='^(test_model_parity|parity_fixtures|test_allocations|consumer_find_package)$'
+asan_exclude='^(test_model_parity(_avx2|_generic)?|parity_fixtures|test_allocations|consumer_find_package)$'
 
 # Builds the executables of the tests ctest would run (a test named like a target is that target).
 build_tests() {
