@@ -9,7 +9,8 @@
 //   Whole encoder block (batch 1, intermediate = 4·hidden):
 //     BM_BlockFNet, BM_BlockBERT   EncoderBlock<float, FourierMixing> / EncoderBlock<float, AttentionMixing>
 //   End to end:
-//     BM_ForwardFNetBase   FNet-base (12 × 768 × 3072, vocab 32000) random weights, batch {1, 8} × seq {128, 512}
+//     BM_ForwardFNetBase   FNet-base (12 × 768 × 3072, vocab 32000) random weights, batch {1, 8} × seq {128, 512},
+//                          fp32 (int8:0) and int8 dynamic quantization (int8:1; FLOPs count the same model)
 //     BM_Classifier        the shipped SST-2 classifier over the SST-2 dev sentences, batch {1, 32}, with
 //                          and without tokenization
 //   Roofline of this machine, in the same run:
@@ -274,19 +275,22 @@ void BM_BlockBERT(benchmark::State& state) {
 
 // ---- end to end ------------------------------------------------------------------------------------
 
-const fnet::FNetModel<Scalar>& fnet_base() {
-  static const std::unique_ptr<fnet::FNetModel<Scalar>> model = [] {
-    auto m = std::make_unique<fnet::FNetModel<Scalar>>(fnet::bench::fnet_base_config());
-    m->visit_parameters(fnet::bench::random_weights<Scalar>(11));
-    return m;
-  }();
+// FNet-base with random weights, fp32 or int8 (precision.hpp), built once per precision.
+const fnet::FNetModel<Scalar>& fnet_base(fnet::Precision precision = fnet::Precision::fp32) {
+  static std::map<fnet::Precision, std::unique_ptr<fnet::FNetModel<Scalar>>> models;
+  auto& model = models[precision];
+  if (!model) {
+    model = std::make_unique<fnet::FNetModel<Scalar>>(fnet::bench::fnet_base_config(), true, fnet::LoadOptions{precision, {}});
+    model->visit_parameters(fnet::bench::random_weights<Scalar>(11));
+  }
   return *model;
 }
 
 void BM_ForwardFNetBase(benchmark::State& state) {
   const Index batch = state.range(0), seq = state.range(1);
   fnet::Workspace<Scalar> ws(threads_arg(state, 2));
-  const auto& model = fnet_base();
+  const auto precision = state.range(3) ? fnet::Precision::int8 : fnet::Precision::fp32;
+  const auto& model = fnet_base(precision);
   const fnet::TokenIds ids = fnet::bench::random_ids(batch, seq, model.config().vocab_size, 13);
   model.forward(ids, ws);
   for (auto _ : state) {
@@ -294,6 +298,7 @@ void BM_ForwardFNetBase(benchmark::State& state) {
     benchmark::DoNotOptimize(out.logits.data());
     benchmark::ClobberMemory();
   }
+  state.SetLabel(fnet::to_string(precision));
   set_rates(state, double(batch * seq), fnet_forward_flops(model.config(), double(batch), double(seq), 2.0));
 }
 
@@ -478,8 +483,8 @@ BENCHMARK(BM_AttentionCore)->Apply(mixing_shapes)->MinTime(0.1)->UseRealTime()->
 BENCHMARK(BM_BlockFNet)->Apply(mixing_shapes)->MinTime(0.1)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_BlockBERT)->Apply(mixing_shapes)->MinTime(0.1)->UseRealTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_ForwardFNetBase)
-    ->ArgNames({"batch", "seq", "threads"})
-    ->ArgsProduct({{1, 8}, {128, 512}, kThreads})
+    ->ArgNames({"batch", "seq", "threads", "int8"})
+    ->ArgsProduct({{1, 8}, {128, 512}, kThreads, {0, 1}})
     ->MinTime(0.5)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);

@@ -1,6 +1,6 @@
 // fnet-classify: classify sentences with an FNet sequence classifier.
 //
-//   fnet-classify [--model DIR] [--json] [--max-length N] [--threads N] [--batch-size N] [TEXT ...]
+//   fnet-classify [--model DIR] [--precision fp32|int8] [--json] [--max-length N] [--threads N] [--batch-size N] [TEXT ...]
 //   fnet-classify --eval FILE.tsv [--model DIR] ...     accuracy on a labelled TSV (label<TAB>text, header row)
 //
 // Without TEXT arguments every line of standard input is classified, streaming: input is read one batch at
@@ -30,6 +30,7 @@ namespace {
 
 struct Options {
   std::string model = FNET_DEFAULT_MODEL_DIR;
+  fnet::Precision precision = fnet::Precision::fp32;
   bool json = false;
   std::int64_t max_length = 0;
   int threads = 0;
@@ -40,11 +41,13 @@ struct Options {
 
 [[noreturn]] void usage(int code) {
   std::fprintf(code ? stderr : stdout,
-               "usage: fnet-classify [--model DIR] [--json] [--max-length N] [--threads N] [--batch-size N] [TEXT ...]\n"
-               "       fnet-classify --eval FILE.tsv [--model DIR] [--max-length N] [--threads N]\n"
+               "usage: fnet-classify [--model DIR] [--precision fp32|int8] [--json] [--max-length N] [--threads N]\n"
+               "                     [--batch-size N] [TEXT ...]\n"
+               "       fnet-classify --eval FILE.tsv [--model DIR] [--precision fp32|int8] [--max-length N] [--threads N]\n"
                "Classifies each TEXT, or each line of standard input when no TEXT is given.\n"
                "  --model DIR       model directory (config.json, model.safetensors, spiece.model,\n"
                "                    tokenizer_config.json); default %s\n"
+               "  --precision P     fp32 (default) or int8: the encoder's feed-forward layers quantized at load\n"
                "  --json            one JSON object per input: text, label, score, logits, probabilities\n"
                "  --max-length N    padded length (default: the model's model_max_length)\n"
                "  --threads N       threads for the forward pass (default: all cores)\n"
@@ -77,6 +80,14 @@ Options parse(int argc, char** argv) {
     };
     if (a == "-h" || a == "--help") usage(0);
     else if (a == "--model") o.model = value();
+    else if (a == "--precision") {
+      const std::string name = value();
+      if (name != "fp32" && name != "int8") {
+        std::fprintf(stderr, "fnet-classify: --precision expects fp32 or int8; got '%s'\n", name.c_str());
+        std::exit(2);
+      }
+      o.precision = fnet::parse_precision(name);
+    }
     else if (a == "--json") o.json = true;
     else if (a == "--max-length") o.max_length = parse_number(a, value(), 2);
     else if (a == "--threads") o.threads = int(parse_number(a, value(), 1));
@@ -201,7 +212,7 @@ int run_eval(const fnet::SequenceClassifier<float>& classifier, const Options& o
 int main(int argc, char** argv) {
   const Options options = parse(argc, argv);
   try {
-    const fnet::SequenceClassifier<float> classifier(options.model, options.max_length);
+    const fnet::SequenceClassifier<float> classifier(options.model, options.max_length, {options.precision, {}});
     return options.eval.empty() ? run_stream(classifier, options) : run_eval(classifier, options);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "fnet-classify: %s\n", e.what());

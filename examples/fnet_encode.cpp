@@ -1,7 +1,7 @@
 // fnet-encode: the library in a few lines. Loads a model directory, turns a sentence into token ids and
 // prints the ids and the pooled output (the sentence embedding the classifier head reads).
 //
-//   fnet-encode [--model DIR] [SENTENCE]
+//   fnet-encode [--model DIR] [--precision fp32|int8] [SENTENCE]
 #include <cstdio>
 #include <string>
 
@@ -13,14 +13,16 @@
 #endif
 
 int main(int argc, char** argv) {
-  std::string model_dir = FNET_DEFAULT_MODEL_DIR, sentence = "a gorgeous , witty , seductive movie .";
+  std::string model_dir = FNET_DEFAULT_MODEL_DIR, sentence = "a gorgeous , witty , seductive movie .", precision = "fp32";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--model" && i + 1 < argc) model_dir = argv[++i];
+    else if (a == "--precision" && i + 1 < argc) precision = argv[++i];
     else sentence = a;
   }
   try {
-    const fnet::FNetModel<float> model = fnet::load_model<float>(model_dir);  // config.json + model.safetensors
+    const fnet::LoadOptions options{fnet::parse_precision(precision), {}};  // fp32, or int8 (quantized at load)
+    const fnet::FNetModel<float> model = fnet::load_model<float>(model_dir, options);  // config.json + model.safetensors
     const fnet::Tokenizer tokenizer(model_dir);                                 // spiece.model + tokenizer_config.json
     const std::int64_t length = tokenizer.model_max_length() > 0 ? tokenizer.model_max_length()
                                                                  : model.config().max_position_embeddings;

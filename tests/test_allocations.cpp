@@ -72,7 +72,11 @@ void fill(fnet::FNetModel<Scalar>& model) {
 }  // namespace
 
 TEMPLATE_TEST_CASE("a repeated forward pass allocates nothing", "[allocations]", float, double) {
-  fnet::FNetModel<TestType> model(small_config());
+  // float runs fp32 and int8 (precision.hpp): int8 adds the per-row quantization buffers.
+  const auto precision = std::is_same_v<TestType, float> ? GENERATE(fnet::Precision::fp32, fnet::Precision::int8)
+                                                         : fnet::Precision::fp32;
+  CAPTURE(fnet::to_string(precision));
+  fnet::FNetModel<TestType> model(small_config(), true, fnet::LoadOptions{precision, {}});
   fill(model);
   const int threads = GENERATE(1, 2);
   CAPTURE(threads);

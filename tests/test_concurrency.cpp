@@ -1,4 +1,4 @@
-// One loaded model shared by 8 threads, each with its own Workspace, classifying different inputs at
+// One loaded model (fp32, double and int8) shared by 8 threads, each with its own Workspace, classifying different inputs at
 // different sequence lengths, starting from an empty FFTW plan cache so that plans for the same and for
 // different shapes are created concurrently. Every output must be bit-identical to a sequential run.
 // Built and run under ThreadSanitizer by tools/run_sanitizers.sh (with FNET_WITH_OPENMP=OFF).
@@ -121,10 +121,11 @@ fs::path model_dir() {
 TEST_CASE("8 threads share one model from a cold plan cache; outputs equal the sequential run", "[concurrency]") {
   const auto model_f = fnet::load_model<float>(model_dir().string());
   const auto model_d = fnet::load_model<double>(model_dir().string());
+  const auto model_q = fnet::load_model<float>(model_dir().string(), {fnet::Precision::int8, {}});
   const std::vector<Job> jobs = make_jobs(model_f.config());
 
   // Sequential reference, one workspace for everything.
-  std::vector<Result<float>> want_f;
+  std::vector<Result<float>> want_f, want_q;
   std::vector<Result<double>> want_d;
   {
     fnet::Workspace<float> ws_f;
@@ -132,6 +133,7 @@ TEST_CASE("8 threads share one model from a cold plan cache; outputs equal the s
     for (const Job& j : jobs) {
       want_f.push_back(run(model_f, j, ws_f));
       want_d.push_back(run(model_d, j, ws_d));
+      want_q.push_back(run(model_q, j, ws_f));
     }
   }
 
@@ -147,6 +149,7 @@ TEST_CASE("8 threads share one model from a cold plan cache; outputs equal the s
     fnet::Workspace<double> ws_d;
     got_f[t].resize(jobs.size() * kRounds);
     got_d[t].resize(jobs.size() * kRounds);
+    got_q[t].resize(jobs.size() * kRounds);
     gate.arrive_and_wait();
     for (int round = 0; round < kRounds; ++round)
       for (std::size_t k = 0; k < jobs.size(); ++k) {
@@ -155,7 +158,9 @@ TEST_CASE("8 threads share one model from a cold plan cache; outputs equal the s
         if ((k + static_cast<std::size_t>(t)) % 2 == 0) {
           got_f[t][slot] = run(model_f, jobs[j], ws_f);
           got_d[t][slot] = run(model_d, jobs[j], ws_d);
+          got_q[t][slot] = run(model_q, jobs[j], ws_f);
         } else {
+          got_q[t][slot] = run(model_q, jobs[j], ws_f);
           got_d[t][slot] = run(model_d, jobs[j], ws_d);
           got_f[t][slot] = run(model_f, jobs[j], ws_f);
         }
@@ -170,6 +175,7 @@ TEST_CASE("8 threads share one model from a cold plan cache; outputs equal the s
         INFO("round " << round << ", job " << j << " (seq " << jobs[j].ids.dimension(1) << ")");
         CHECK(got_f[t][round * jobs.size() + j] == want_f[j]);
         CHECK(got_d[t][round * jobs.size() + j] == want_d[j]);
+        CHECK(got_q[t][round * jobs.size() + j] == want_q[j]);
       }
   }
   // One plan per (shape, alignment) was kept, whichever thread created it first.

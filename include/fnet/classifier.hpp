@@ -28,8 +28,9 @@ class SequenceClassifier {
   // go through the Fourier transform and change the result: the length is part of the model, and the
   // default is the one it was trained with (tokenizer_config.json model_max_length, else
   // max_position_embeddings).
-  explicit SequenceClassifier(const std::string& model_dir, std::int64_t max_length = 0)
-      : model_(load_model<Scalar>(model_dir)), tokenizer_(model_dir) {
+  // options: the precision to run at (precision.hpp), e.g. {fnet::Precision::int8}.
+  explicit SequenceClassifier(const std::string& model_dir, std::int64_t max_length = 0, const LoadOptions& options = {})
+      : model_(load_model<Scalar>(model_dir, options)), tokenizer_(model_dir) {
     if (!model_.has_classifier())
       throw format_error(model_dir + "/model.safetensors: no classification head (tensor 'classifier.weight' is absent)");
     const std::int64_t limit = model_.config().max_position_embeddings;

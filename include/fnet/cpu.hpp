@@ -58,6 +58,17 @@ inline Isa detected_isa() {
 
 inline bool supports(Isa isa) { return static_cast<int>(isa) <= static_cast<int>(detected_isa()); }
 
+// AVX512_VNNI (Cascade Lake, Ice Lake, Sapphire Rapids, Zen 4 and later): the int8 dot product the
+// AVX-512 int8 kernel needs. Without it, int8 runs the AVX2 kernel.
+inline bool has_avx512_vnni() {
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+  static const bool vnni = detected_isa() == Isa::avx512 && __builtin_cpu_supports("avx512vnni");
+  return vnni;
+#else
+  return false;
+#endif
+}
+
 namespace detail {
 // -1: not set by set_max_isa (the environment, then the CPU, decide).
 inline std::atomic<int>& max_isa_override() {

@@ -19,10 +19,12 @@ template <class Scalar, class Mixing = FourierMixing<Scalar>>
 class EncoderBlock {
  public:
   EncoderBlock() = default;
-  EncoderBlock(Mixing mixing, Index hidden, Index intermediate, Activation activation, double eps)
+  // expand/contract_precision: of the feed-forward's two Linears (precision.hpp).
+  EncoderBlock(Mixing mixing, Index hidden, Index intermediate, Activation activation, double eps,
+               Precision expand_precision = Precision::fp32, Precision contract_precision = Precision::fp32)
       : mixing_(std::move(mixing)),
         mixing_norm_(hidden, eps),
-        feed_forward_(hidden, intermediate, activation),
+        feed_forward_(hidden, intermediate, activation, expand_precision, contract_precision),
         output_norm_(hidden, eps) {}
 
   Mixing& mixing() { return mixing_; }

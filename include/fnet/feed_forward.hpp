@@ -13,8 +13,11 @@ template <class Scalar>
 class FeedForward {
  public:
   FeedForward() = default;
-  FeedForward(Index hidden, Index intermediate, Activation activation)
-      : expand_(hidden, intermediate), contract_(intermediate, hidden), activation_(activation) {}
+  FeedForward(Index hidden, Index intermediate, Activation activation, Precision expand_precision = Precision::fp32,
+              Precision contract_precision = Precision::fp32)
+      : expand_(hidden, intermediate, expand_precision),
+        contract_(intermediate, hidden, contract_precision),
+        activation_(activation) {}
 
   Linear<Scalar>& expand() { return expand_; }
   Linear<Scalar>& contract() { return contract_; }

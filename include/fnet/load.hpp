@@ -149,8 +149,11 @@ void load_weights(FNetModel<Scalar>& model, const SafetensorsFile& file) {
 // checkpoint has one (classifier.weight or classifier.bias present). Weights of any stored dtype (F32,
 // F16, BF16, F64) are converted to Scalar. Nothing config-sized is allocated until the file is known to
 // hold every tensor with the shape config.json implies (detail::check_checkpoint).
+//
+// options.precision = Precision::int8 quantizes the model as it loads (precision.hpp):
+//   fnet::load_model<float>(dir, {fnet::Precision::int8})
 template <class Scalar = float>
-FNetModel<Scalar> load_model(const std::string& dir) {
+FNetModel<Scalar> load_model(const std::string& dir, const LoadOptions& options = {}) {
   if (!detail::is_directory(dir)) throw io_error(dir + ": model directory does not exist or is not a directory");
   const Config config = Config::from_file(dir + "/config.json");
   const detail::SafetensorsFile file(dir + "/model.safetensors");
@@ -158,7 +161,7 @@ FNetModel<Scalar> load_model(const std::string& dir) {
   // a silently dropped head).
   const bool with_classifier = file.contains("classifier.weight") || file.contains("classifier.bias");
   detail::check_checkpoint(config, with_classifier, file);
-  FNetModel<Scalar> model(config, with_classifier);
+  FNetModel<Scalar> model(config, with_classifier, options);
   detail::load_weights(model, file);
   return model;
 }

@@ -17,8 +17,10 @@ namespace fnet {
 template <class Scalar = float>
 class FNetForMaskedLM {
  public:
-  explicit FNetForMaskedLM(const Config& config)
-      : encoder_(config, false),
+  // The encoder follows `options` (precision.hpp); the masked-LM head (transform, LayerNorm, decoder)
+  // stays fp32.
+  explicit FNetForMaskedLM(const Config& config, const LoadOptions& options = {})
+      : encoder_(config, false, options),
         transform_(config.hidden_size, config.hidden_size),
         norm_(config.hidden_size, config.layer_norm_eps),
         decoder_(config.hidden_size, config.vocab_size) {}
@@ -42,12 +44,12 @@ class FNetForMaskedLM {
 
   // Loads the encoder and the head. `cls.predictions.bias` (or its alias `cls.predictions.decoder.bias`)
   // is required; `cls.predictions.decoder.weight` is optional (absent = tied to the word embeddings).
-  static FNetForMaskedLM load(const std::string& dir) {
+  static FNetForMaskedLM load(const std::string& dir, const LoadOptions& options = {}) {
     if (!detail::is_directory(dir)) throw io_error(dir + ": model directory does not exist or is not a directory");
     const Config config = Config::from_file(dir + "/config.json");
     const detail::SafetensorsFile file(dir + "/model.safetensors");
     detail::check_checkpoint(config, false, file);  // before allocating config-sized weights
-    FNetForMaskedLM m(config);
+    FNetForMaskedLM m(config, options);
     detail::load_weights(m.encoder_, file);
     const std::int64_t h = config.hidden_size, v = config.vocab_size;
     auto read = [&](const std::string& name, std::vector<std::int64_t> shape, Scalar* out) {
@@ -62,15 +64,16 @@ class FNetForMaskedLM {
     read("cls.predictions.transform.LayerNorm.bias", {h}, m.norm_.bias().data());
     read(file.contains("cls.predictions.bias") ? "cls.predictions.bias" : "cls.predictions.decoder.bias", {v},
          m.decoder_.bias().data());
-    // The decoder is packed for the GEMM like every Linear; a tied one packs a copy of the embeddings.
+    // The decoder is packed for the GEMM like every Linear; a tied one packs a copy of the word embeddings,
+    // read from the file (in an int8 model the encoder's copy is quantized; the head stays exact).
     m.tied_ = !file.contains("cls.predictions.decoder.weight");
-    if (m.tied_) {
-      m.decoder_.set_weight(m.encoder_.embeddings().word());
-    } else {
-      RowMatrix<Scalar> decoder(v, h);
+    RowMatrix<Scalar> decoder(v, h);
+    if (m.tied_)
+      file.template read<Scalar>(detail::checkpoint_name("embeddings.word_embeddings.weight", detail::uses_fnet_prefix(file.names())),
+                                 {v, h}, decoder.data());
+    else
       read("cls.predictions.decoder.weight", {v, h}, decoder.data());
-      m.decoder_.set_weight(decoder);
-    }
+    m.decoder_.set_weight(decoder);
     return m;
   }
 

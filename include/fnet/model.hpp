@@ -13,6 +13,7 @@
 #include "fnet/embeddings.hpp"
 #include "fnet/encoder_block.hpp"
 #include "fnet/fourier_mixing.hpp"
+#include "fnet/precision.hpp"
 
 namespace fnet {
 
@@ -30,18 +31,31 @@ class FNetModel {
   using Block = EncoderBlock<Scalar, FourierMixing<Scalar>>;
 
   // A model of the given shape with zero weights (LayerNorm gains 1); fill it with load_model() or
-  // visit_parameters(). `with_classifier` adds the head of config.num_labels() classes.
-  explicit FNetModel(const Config& config, bool with_classifier = true) : config_(config), embeddings_(config) {
-    config_.validate();
+  // visit_parameters(). `with_classifier` adds the head of config.num_labels() classes. With
+  // options.precision == int8 the layers options.quantizes() are int8 from the start, so that loading
+  // never holds more than one layer's fp32 weights (precision.hpp).
+  explicit FNetModel(const Config& config, bool with_classifier = true, const LoadOptions& options = {})
+      : config_((config.validate(), config)),
+        embeddings_(config, options.quantizes("embeddings.word_embeddings")),
+        precision_(options.precision) {
+    if (options.precision == Precision::int8 && !std::is_same_v<Scalar, float>)
+      throw std::invalid_argument("FNetModel: int8 precision needs Scalar = float");
     blocks_.reserve(static_cast<std::size_t>(config.num_hidden_layers));
-    for (std::int64_t i = 0; i < config.num_hidden_layers; ++i)
+    for (std::int64_t i = 0; i < config.num_hidden_layers; ++i) {
+      const std::string layer = "encoder.layer." + std::to_string(i);
+      auto precision_of = [&](const char* name) {
+        return options.quantizes(layer + name) ? Precision::int8 : Precision::fp32;
+      };
       blocks_.emplace_back(FourierMixing<Scalar>(), config.hidden_size, config.intermediate_size, config.hidden_act,
-                           config.layer_norm_eps);
+                           config.layer_norm_eps, precision_of(".intermediate.dense"), precision_of(".output.dense"));
+    }
     pooler_ = Linear<Scalar>(config.hidden_size, config.hidden_size);
     if (with_classifier) classifier_ = Linear<Scalar>(config.hidden_size, config.num_labels());
   }
 
   const Config& config() const { return config_; }
+  // The precision the model was built with (individual layers may have been kept fp32: LoadOptions).
+  Precision precision() const { return precision_; }
   bool has_classifier() const { return classifier_.has_value(); }
   Embeddings<Scalar>& embeddings() { return embeddings_; }
   const Embeddings<Scalar>& embeddings() const { return embeddings_; }
@@ -120,6 +134,7 @@ class FNetModel {
 
   Config config_;
   Embeddings<Scalar> embeddings_;
+  Precision precision_ = Precision::fp32;
   std::vector<Block> blocks_;
   Linear<Scalar> pooler_;
   std::optional<Linear<Scalar>> classifier_;

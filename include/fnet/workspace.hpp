@@ -19,7 +19,8 @@
 namespace fnet {
 
 // The named activation buffers of a forward pass.
-enum class Buffer { hidden, mixed, intermediate, pooled, logits, head, scratch, count };
+// quantized / quantized_scales: an int8 Linear's input quantized per row (bytes) and the rows' scales.
+enum class Buffer { hidden, mixed, intermediate, pooled, logits, head, scratch, quantized, quantized_scales, count };
 
 template <class Scalar>
 class Workspace {

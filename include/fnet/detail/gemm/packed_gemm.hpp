@@ -1,9 +1,7 @@
 // The driver of the packed fp32 GEMM: chooses the cache blocking from this CPU's cache sizes and splits
 // the output over threads; the ISA kernels (isa/kernels.inc) do the arithmetic.
 //
-// Threads get rectangles of whole tiles: the tile rows are split `tm` ways and the panels `tn` ways with
-// tm·tn = threads, choosing the split with the fewest tiles on the busiest thread (ties: more panel
-// splits, so each thread streams only its share of W). Threads never share output memory.
+// Threads get rectangles of whole tiles (split_tiles) and never share output memory.
 #pragma once
 
 #include <algorithm>
@@ -49,6 +47,34 @@ inline void choose_blocking(SgemmArgs& g, const IsaKernels& kernels) {
   g.block_panels = std::max<Eigen::Index>(1, cache.l2 / 4 / (4 * g.kc * kernels.tile_cols));
 }
 
+// A split of tile_rows × panels tiles into `team` rectangles: the tile rows `tm` ways and the panels `tn`
+// ways (tm·tn = team), with the fewest tiles on the busiest thread; ties go to more panel splits, so that
+// each thread streams only its share of W.
+struct TileRange {
+  Eigen::Index row_begin, row_end, panel_begin, panel_end;
+};
+struct GridSplit {
+  Eigen::Index tile_rows, panels;
+  int tm, tn;
+  // Part p (0 ≤ p < tm·tn) in rows of y (m rows, tiles of `rows_per_tile`) and panels.
+  TileRange part(int p, Eigen::Index m, Eigen::Index rows_per_tile) const {
+    const int ti = p / tn, tj = p % tn;
+    return {std::min(m, tile_rows * ti / tm * rows_per_tile), std::min(m, tile_rows * (ti + 1) / tm * rows_per_tile),
+            panels * tj / tn, panels * (tj + 1) / tn};
+  }
+};
+inline GridSplit split_tiles(Eigen::Index tile_rows, Eigen::Index panels, int team) {
+  GridSplit best{tile_rows, panels, team, 1};
+  Eigen::Index best_load = -1;
+  for (int tn = 1; tn <= team; ++tn) {
+    if (team % tn) continue;
+    const int tm = team / tn;
+    const Eigen::Index load = ((tile_rows + tm - 1) / tm) * ((panels + tn - 1) / tn);
+    if (best_load < 0 || load <= best_load) best_load = load, best.tm = tm, best.tn = tn;
+  }
+  return best;
+}
+
 // Runs g (blocking filled in here) on `threads` threads with the kernels of `kernels`.
 inline void run_packed_sgemm(SgemmArgs g, const IsaKernels& kernels, int threads) {
   using Index = Eigen::Index;
@@ -62,29 +88,18 @@ inline void run_packed_sgemm(SgemmArgs g, const IsaKernels& kernels, int threads
     kernels.sgemm_block(g, 0, g.m, 0, panels);
     return;
   }
-  int best_tn = 1;
-  Index best_load = -1;
-  for (int tn = 1; tn <= team; ++tn) {
-    if (team % tn) continue;
-    const int tm = team / tn;
-    const Index load = ((tile_rows + tm - 1) / tm) * ((panels + tn - 1) / tn);
-    if (best_load < 0 || load <= best_load) best_load = load, best_tn = tn;
-  }
-  const int tn = best_tn, tm = team / tn;
+  const GridSplit split = split_tiles(tile_rows, panels, team);
 #ifdef _OPENMP
   // The team may be smaller than asked (nested inside a caller's parallel region, OMP_THREAD_LIMIT):
   // then a thread takes several of the `team` parts.
 #pragma omp parallel num_threads(team)
   for (int part = omp_get_thread_num(); part < team; part += omp_get_num_threads()) {
-    const int ti = part / tn, tj = part % tn;
-    const Index row_begin = std::min(g.m, tile_rows * ti / tm * kernels.tile_rows);
-    const Index row_end = std::min(g.m, tile_rows * (ti + 1) / tm * kernels.tile_rows);
-    const Index panel_begin = panels * tj / tn, panel_end = panels * (tj + 1) / tn;
-    if (row_begin < row_end && panel_begin < panel_end)
-      kernels.sgemm_block(g, row_begin, row_end, panel_begin, panel_end);
+    const TileRange r = split.part(part, g.m, kernels.tile_rows);
+    if (r.row_begin < r.row_end && r.panel_begin < r.panel_end)
+      kernels.sgemm_block(g, r.row_begin, r.row_end, r.panel_begin, r.panel_end);
   }
 #else
-  (void)tm;
+  (void)split;
   kernels.sgemm_block(g, 0, g.m, 0, panels);
 #endif
 }
