@@ -141,8 +141,8 @@ TEST_CASE("8 threads share one model from a cold plan cache; outputs equal the s
   REQUIRE(fnet::fft::cached_plan_count() == 0);
 
   // Thread t runs every job, starting at job t (so different threads want different shapes at the
-  // same time and the same shapes at nearly the same time), float and double alternately.
-  std::vector<std::vector<Result<float>>> got_f(kThreads);
+  // same time and the same shapes at nearly the same time), float, double and int8 in turn.
+  std::vector<std::vector<Result<float>>> got_f(kThreads), got_q(kThreads);
   std::vector<std::vector<Result<double>>> got_d(kThreads);
   const std::vector<std::string> errors = run_on_threads([&](int t, StartGate& gate) {
     fnet::Workspace<float> ws_f;
