@@ -12,7 +12,7 @@
 //     BM_ForwardFNetBase   FNet-base (12 × 768 × 3072, vocab 32000) random weights, batch {1, 8} × seq {128, 512},
 //                          fp32 (int8:0) and int8 dynamic quantization (int8:1; FLOPs count the same model)
 //     BM_Classifier        the shipped SST-2 classifier over the SST-2 dev sentences, batch {1, 32}, with
-//                          and without tokenization
+//                          and without tokenization, fp32 and int8
 //   Roofline of this machine, in the same run:
 //     BM_FmaPeak           the cores' fp32 FMA peak (independent vector FMA chains, no memory traffic) with
 //                          the widest vectors of the ISA level in force (AVX-512 or AVX2, chosen at run time)
@@ -335,7 +335,8 @@ void BM_Classifier(benchmark::State& state) {
     state.SkipWithError(("no sentences in " + tsv + " (set FNET_SST2_TSV)").c_str());
     return;
   }
-  const auto model = fnet::load_model<Scalar>(dir);
+  const auto precision = state.range(3) ? fnet::Precision::int8 : fnet::Precision::fp32;
+  const auto model = fnet::load_model<Scalar>(dir, {precision, {}});
   const fnet::Tokenizer tokenizer(dir);
   const std::int64_t max_length =
       tokenizer.model_max_length() > 0 ? tokenizer.model_max_length() : model.config().max_position_embeddings;
@@ -489,8 +490,8 @@ BENCHMARK(BM_ForwardFNetBase)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Classifier)
-    ->ArgNames({"batch", "tokenize", "threads"})
-    ->ArgsProduct({{1, 32}, {0, 1}, kThreads})
+    ->ArgNames({"batch", "tokenize", "threads", "int8"})
+    ->ArgsProduct({{1, 32}, {0, 1}, kThreads, {0, 1}})
     ->MinTime(0.5)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);

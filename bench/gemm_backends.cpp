@@ -5,6 +5,8 @@
 //   BM_EigenGebp    Eigen's gebp kernel through ws.gemm (fnet's path before packed weights, and the
 //                   Isa::generic fallback): W re-packed on every call, bias and activation separate
 //   BM_OpenBLAS     cblas_sgemm (Debian's DYNAMIC_ARCH OpenBLAS, runtime CPU dispatch), bias pre-filled
+//   BM_FnetInt8     fnet's int8 Linear (precision.hpp): per-row input quantization included
+//   BM_OneDNNInt8   oneDNN's u8·s8 matmul with per-channel output scales (input quantization not timed)
 //   BM_FnetFeedForwardLayers  FNet-base's feed-forward GEMMs over 1 or 12 layers of distinct weights
 //   BM_OneDNN       oneDNN matmul with weights reordered once into the layout it chooses (format any),
 //                   bias and gelu_tanh as post-ops (Debian's libdnnl 2.6, JIT per CPU)
@@ -76,6 +78,22 @@ void run_linear(benchmark::State& state, fnet::Isa isa) {
 }
 
 void BM_FnetPacked(benchmark::State& state) { run_linear(state, fnet::cpu::active_isa()); }
+
+// fnet's int8 Linear: the input quantized per row, the u8·s8 GEMM, dequantization, bias (and gelu_new)
+// in the write-back. Counted as 2·m·n·k operations, like the float cases.
+void BM_FnetInt8(benchmark::State& state) {
+  const Shape s = shape_of(state);
+  fnet::Linear<float> linear(s.k, s.n);
+  linear.set_weight(fnet::bench::random_matrix<float>(s.n, s.k, 1, 0.05));
+  linear.quantize();
+  const Matrix x = fnet::bench::random_matrix<float>(s.m, s.k, 2);
+  Matrix y(s.m, s.n);
+  fnet::Workspace<float> ws(s.threads);
+  fnet::LinearFusion<float> fused;
+  if (s.gelu) fused.activation = fnet::Activation::gelu_new;
+  time_it(state, s, [&] { linear(x, fnet::MatrixMap<float>(y.data(), s.m, s.n), ws, fused); });
+  state.SetLabel(linear.quantized_weight()->kernels() ? linear.quantized_weight()->kernels()->name : "generic");
+}
 void BM_EigenGebp(benchmark::State& state) {
   Eigen::setNbThreads(1);
   run_linear(state, fnet::Isa::generic);
@@ -163,6 +181,48 @@ void BM_OneDNN(benchmark::State& state) {
   });
   state.SetLabel(pd.impl_info_str());
 }
+
+// oneDNN's int8 matmul: u8 activations (already quantized: oneDNN 2.6 takes one source scale per
+// tensor, not per row) times s8 weights reordered once, f32 output with one scale per output channel and
+// bias; gelu_tanh as a post-op for the expanding shape. The quantization of the input is not timed.
+void BM_OneDNNInt8(benchmark::State& state) {
+  using namespace dnnl;
+  const Shape s = shape_of(state);
+  omp_set_num_threads(s.threads);
+  engine cpu(engine::kind::cpu, 0);
+  stream stream(cpu);
+  std::vector<std::uint8_t> x(static_cast<std::size_t>(s.m * s.k), 131);
+  std::vector<std::int8_t> w(static_cast<std::size_t>(s.n * s.k));
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = static_cast<std::int8_t>(int(i * 37 % 255) - 127);
+  const Eigen::VectorXf bias = fnet::bench::random_matrix<float>(s.n, 1, 3);
+  std::vector<float> scales(static_cast<std::size_t>(s.n), 0.01f);
+  Matrix y(s.m, s.n);
+  const memory::desc x_md({s.m, s.k}, memory::data_type::u8, memory::format_tag::ab);
+  const memory::desc w_user({s.k, s.n}, memory::data_type::s8, memory::format_tag::ba);
+  const memory::desc w_any({s.k, s.n}, memory::data_type::s8, memory::format_tag::any);
+  const memory::desc b_md({1, s.n}, memory::data_type::f32, memory::format_tag::ab);
+  const memory::desc y_md({s.m, s.n}, memory::data_type::f32, memory::format_tag::ab);
+  primitive_attr attr;
+  attr.set_output_scales(2, scales);  // per output channel
+  if (s.gelu) {
+    post_ops ops;
+    ops.append_eltwise(1.0f, algorithm::eltwise_gelu_tanh, 0.0f, 0.0f);
+    attr.set_post_ops(ops);
+  }
+  const matmul::primitive_desc pd(matmul::desc(x_md, w_any, b_md, y_md), attr, cpu);
+  memory w_src(w_user, cpu, w.data()), w_packed(pd.weights_desc(), cpu);
+  reorder(w_src, w_packed).execute(stream, w_src, w_packed);
+  stream.wait();
+  memory x_mem(x_md, cpu, x.data()), b_mem(b_md, cpu, const_cast<float*>(bias.data())), y_mem(y_md, cpu, y.data());
+  const matmul product(pd);
+  const std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC, x_mem}, {DNNL_ARG_WEIGHTS, w_packed}, {DNNL_ARG_BIAS, b_mem}, {DNNL_ARG_DST, y_mem}};
+  time_it(state, s, [&] {
+    product.execute(stream, args);
+    stream.wait();
+  });
+  state.SetLabel(pd.impl_info_str());
+}
 #endif
 
 // FNet-base's feed-forward GEMMs (expand 768 → 3072 with gelu_new, contract 3072 → 768) at 128 and 512
@@ -182,6 +242,7 @@ void shapes(benchmark::internal::Benchmark* b) {
 
 BENCHMARK(BM_FnetPacked)->Apply(shapes);
 BENCHMARK(BM_EigenGebp)->Apply(shapes);
+BENCHMARK(BM_FnetInt8)->Apply(shapes);
 BENCHMARK(BM_FnetFeedForwardLayers)
     ->ArgNames({"layers", "m", "threads"})
     ->ArgsProduct({{1, 12}, {128, 512}, {1}})
@@ -193,5 +254,6 @@ BENCHMARK(BM_OpenBLAS)->Apply(shapes);
 #endif
 #ifdef FNET_BENCH_ONEDNN
 BENCHMARK(BM_OneDNN)->Apply(shapes);
+BENCHMARK(BM_OneDNNInt8)->Apply(shapes);
 #endif
 BENCHMARK_MAIN();

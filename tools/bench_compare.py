@@ -107,6 +107,19 @@ def torch_worker(args):
                 s, c = time_call(lambda: model(ids), 0.5)
                 record(f"torch_forward/batch:{batch}/seq:{seq}/threads:{t}", s, c,
                        flops=fnet_forward_flops(batch, seq))
+            # PyTorch's dynamic int8 quantization of every nn.Linear, with each quantized engine Debian's
+            # torch has (fbgemm is not among them).
+            for engine in ("onednn", "qnnpack"):
+                if engine not in torch.backends.quantized.supported_engines:
+                    continue
+                torch.backends.quantized.engine = engine
+                qmodel = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+                for batch, seq in ([(1, 512)] if args.quick_worker else FORWARD_SHAPES):
+                    ids = torch.randint(0, 32000, (batch, seq), generator=gen)
+                    s, c = time_call(lambda: qmodel(ids), 0.5)
+                    record(f"torch_qdynamic_{engine}/batch:{batch}/seq:{seq}/threads:{t}", s, c,
+                           flops=fnet_forward_flops(batch, seq))
+                del qmodel
             del model
         if args.classifier and os.path.isdir(args.classifier) and os.path.exists(args.tsv):
             import eval_sst2
@@ -164,7 +177,8 @@ def run_cpp(binary, bench_filter, classifier, tsv):
         if b.get("error_occurred"):
             print(f"  skipped {b['name']}: {b.get('error_message')}", file=sys.stderr)
             continue
-        key = re.sub(r"/(min_time:[^/]*|real_time|iterations:\d+)", "", b["name"])
+        # fp32 keeps its historical key (no "/int8:0"); int8 runs end in "/int8:1".
+        key = re.sub(r"/(min_time:[^/]*|real_time|iterations:\d+|int8:0)", "", b["name"])
         entry = dict(seconds=b["real_time"] * scale[b["time_unit"]], calls=b["iterations"])
         for counter in ("FLOPs", "tokens", "sentences"):
             if counter in b:
@@ -524,6 +538,46 @@ def write_report(res, ctx, args, command, rss, threads_list, plot_paths, rev):
         add(f"| `-march=x86-64-v2` build time / native build time, same forward, same rounds | {'; '.join(cells)} | ≤ 1.10× | "
             f"{verdict(all(ok) if ok else None)} |")
     add("")
+    add("int8 (precision.hpp: dynamic quantization of the feed-forward Linears; same rounds, same machine):")
+    add("")
+    add("| target | measured | goal | verdict |")
+    add("|---|---|---|---|")
+    for t in threads_list:
+        cells, ok = [], []
+        for seq in (128, 512):
+            fwd = f"BM_ForwardFNetBase/batch:1/seq:{seq}/threads:{t}"
+            r = res.ratio(fwd, fwd + "/int8:1")
+            if r is not None:
+                ok.append(r >= 3.0)
+            cells.append(f"seq {seq}: {fmt(r, '.2f', '×')} ({fmt_time(res.time(fwd + '/int8:1'))} vs {fmt_time(res.time(fwd))})")
+        add(f"| int8 / fp32 forward speed-up, {t} thread{'s' if t > 1 else ''} ({res.label(f'BM_FmaPeak/threads:{t}') or '?'} CPU; "
+            f"goal 1.8× on AVX2) | {'; '.join(cells)} | ≥ 3× (AVX-512 VNNI) | {verdict(all(ok) if ok else None)} |")
+    cells, ok = [], []
+    for seq in (128, 512):
+        fwd = f"BM_ForwardFNetBase/batch:1/seq:{seq}/threads:1"
+        r = res.ratio(f"torch_forward/batch:1/seq:{seq}/threads:1", fwd + "/int8:1")
+        if r is not None:
+            ok.append(r >= 2.5)
+        cells.append(f"seq {seq}: {fmt(r, '.2f', '×')}")
+    add(f"| fnet int8 vs PyTorch fp32, 1 thread | {'; '.join(cells)} | ≥ 2.5× | {verdict(all(ok) if ok else None)} |")
+    cells, ok = [], []
+    for engine in ("onednn", "qnnpack"):
+        for t in threads_list:
+            for batch, seq in FORWARD_SHAPES:
+                fwd = f"BM_ForwardFNetBase/batch:{batch}/seq:{seq}/threads:{t}/int8:1"
+                r = res.ratio(f"torch_qdynamic_{engine}/batch:{batch}/seq:{seq}/threads:{t}", fwd)
+                if r is not None:
+                    ok.append(r > 1.0)
+                    cells.append(f"{engine} b{batch} s{seq} {t}T {r:.1f}×")
+    if cells:
+        add(f"| fnet int8 vs PyTorch `quantize_dynamic` (time ratio) | {'; '.join(cells)} | faster at every shape | "
+            f"{verdict(all(ok))} |")
+    for t, (fnet_kib, _torch_kib, _weights, int8_kib) in sorted(rss.items()):
+        r = None if not fnet_kib or not int8_kib else int8_kib / fnet_kib
+        add(f"| peak RSS, FNet-base classification at seq 512, int8 / fp32, {t} thread{'s' if t > 1 else ''} | "
+            f"{fmt(None if r is None else 100 * r, '.0f', '%')} ({fmt_mib(int8_kib)} vs {fmt_mib(fnet_kib)}) | ≤ 35% | "
+            f"{verdict(None if r is None else r <= 0.35)} |")
+    add("")
     add("Earlier targets (token mixing, memory):")
     add("")
     add("| target | measured | goal | verdict |")
@@ -552,7 +606,7 @@ def write_report(res, ctx, args, command, rss, threads_list, plot_paths, rev):
             add(f"| FNet mixing faster than naive attention at every length ≥ 64, hidden 768, {t} thread{'s' if t > 1 else ''} | "
                 f"slowest margin {have[worst]:.1f}× at {worst}; at 4096: {fmt(have.get(4096), '.0f', '×')} | > 1× everywhere | "
                 f"{verdict(all(v > 1 for v in have.values()))} |")
-    for t, (fnet_kib, torch_kib, weights_mib) in sorted(rss.items()):
+    for t, (fnet_kib, torch_kib, weights_mib, *_) in sorted(rss.items()):
         add(f"| peak RSS (`/usr/bin/time -v`), one FNet-base-shaped classification, batch 1, seq 512, "
             f"{t} thread{'s' if t > 1 else ''} | fnet {fmt_mib(fnet_kib)}, PyTorch {fmt_mib(torch_kib)} "
             f"(the weights alone: {fmt(weights_mib, '.0f', ' MiB')} as fp32) | report | — |")
@@ -627,8 +681,8 @@ def write_report(res, ctx, args, command, rss, threads_list, plot_paths, rev):
     add("the same thread count.")
     add("")
     add("| batch | seq | threads | fnet | tokens/s | GFLOP/s | % of FMA peak | % of sgemm | PyTorch | PyTorch GFLOP/s | "
-        "PyTorch / fnet | PyTorch, default OMP wait policy |")
-    add("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+        "PyTorch / fnet | PyTorch, default OMP wait policy | fnet int8 | fp32 / int8 | PyTorch int8 (onednn / qnnpack) |")
+    add("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for t in threads_list:
         for batch, seq in FORWARD_SHAPES:
             f = f"BM_ForwardFNetBase/batch:{batch}/seq:{seq}/threads:{t}"
@@ -642,7 +696,10 @@ def write_report(res, ctx, args, command, rss, threads_list, plot_paths, rev):
                 f"{fmt(gf(res.field(f, 'FLOPs')), '.1f')} | {fmt(None if fp is None else 100 * fp, '.0f', '%')} | "
                 f"{fmt(None if fr is None else 100 * fr, '.0f', '%')} | "
                 f"{fmt_time(pt)}{res.spread(p)} | {fmt(None if pt is None else fnet_forward_flops(batch, seq) / pt / 1e9, '.1f')} | "
-                f"{fmt(res.ratio(p, f), '.2f', '×')} | {default_policy(res, p, f)} |")
+                f"{fmt(res.ratio(p, f), '.2f', '×')} | {default_policy(res, p, f)} | {fmt_time(res.time(f + '/int8:1'))} | "
+                f"{fmt(res.ratio(f, f + '/int8:1'), '.2f', '×')} | "
+                f"{fmt_time(res.time(f'torch_qdynamic_onednn/batch:{batch}/seq:{seq}/threads:{t}'))} / "
+                f"{fmt_time(res.time(f'torch_qdynamic_qnnpack/batch:{batch}/seq:{seq}/threads:{t}'))} |")
     add("")
 
     # ---- classifier
@@ -658,6 +715,7 @@ def write_report(res, ctx, args, command, rss, threads_list, plot_paths, rev):
             if res.time(p) is not None:
                 torch_rate = median([r[p]["sentences"] / r[p]["seconds"] for r in res.rounds if p in r])
             rows.append(f"| {batch} | {t} | {fmt(res.field(tok, 'sentences'), ',.0f')} | {fmt(res.field(fw, 'sentences'), ',.0f')} | "
+                        f"{fmt(res.field(tok + '/int8:1', 'sentences'), ',.0f')} | {fmt(res.field(fw + '/int8:1', 'sentences'), ',.0f')} | "
                         f"{fmt(torch_rate, ',.0f')} | {fmt(res.ratio(p, fw), '.1f', '×')} |")
     if rows:
         add("## The shipped classifier (examples/models/sst2-fnet-small) on the SST-2 dev sentences")
@@ -665,8 +723,9 @@ def write_report(res, ctx, args, command, rss, threads_list, plot_paths, rev):
         add("Sentences per second over all dev sentences, padded to the tokenizer's max_length. \"with tokenization\":")
         add("fnet::Tokenizer::encode_batch + forward; \"forward only\": pre-tokenized ids, the same work PyTorch's column does.")
         add("")
-        add("| batch | threads | fnet with tokenization | fnet forward only | PyTorch forward only | PyTorch time / fnet time |")
-        add("|---:|---:|---:|---:|---:|---:|")
+        add("| batch | threads | fnet with tokenization | fnet forward only | int8, with tokenization | int8, forward only | "
+            "PyTorch forward only | PyTorch time / fnet time |")
+        add("|---:|---:|---:|---:|---:|---:|---:|---:|")
         lines.extend(rows)
         add("")
 
@@ -843,6 +902,7 @@ def main(argv=None):
         bench_filter = args.filter or (QUICK_FILTER if args.quick else ".")
         rev = revision()
         rounds, ctx, rss_samples, weights_mib = [], {}, {t: ([], []) for t in threads_list}, None
+        rss_int8 = {t: [] for t in threads_list}
         for r in range(args.rounds):
             merged = {}
             steps = ["cpp", "torch"] if r % 2 == 0 else ["torch", "cpp"]
@@ -872,13 +932,15 @@ def main(argv=None):
             for t in threads_list:
                 kib, out = peak_rss_kib([rss_binary, "--seq", "512", "--threads", str(t)])
                 rss_samples[t][0].append(kib)
+                kib_int8, _ = peak_rss_kib([rss_binary, "--seq", "512", "--threads", str(t), "--precision", "int8"])
+                rss_int8[t].append(kib_int8)
                 weights = re.search(r"\(([\d.]+) MiB as float32\)", out)
                 weights_mib = float(weights.group(1)) if weights else weights_mib
                 kib, _ = peak_rss_kib([sys.executable, os.path.abspath(__file__), "--torch-rss", "--threads", str(t)],
                                       env=thread_env(t, "PASSIVE" if t > 1 else None))
                 rss_samples[t][1].append(kib)
             rounds.append(merged)
-        rss = {t: (median(a), median(b), weights_mib) for t, (a, b) in rss_samples.items()}
+        rss = {t: (median(a), median(b), weights_mib, median(rss_int8[t])) for t, (a, b) in rss_samples.items()}
         if args.raw:
             with open(args.raw, "w") as f:
                 json.dump({"rounds": rounds, "context": ctx, "rss": rss, "command": command, "revision": rev}, f)
