@@ -3,7 +3,8 @@
 # are grouped (GEMM kernel, FFT, LayerNorm, OpenMP, tokenization, ...).
 #
 #   tools/profile_forward.sh [BUILD_DIR] [THREADS] [SEQ]       FNet-base forward, batch 1 (defaults: build 2 512;
-#                                                               REPEAT=20 forwards), perf attached after the first
+#                                                               REPEAT=20 forwards, PRECISION=fp32 or int8), perf
+#                                                               attached after the first
 #   tools/profile_forward.sh --classifier [BUILD_DIR] [THREADS] the shipped SST-2 classifier over SST-2 dev,
 #                                                               batch 32, tokenization included (fnet_bench
 #                                                               BM_Classifier for SECONDS=10 s)
@@ -28,7 +29,7 @@ if (( classifier )); then
 else
   binary=$build/bench/fnet_peak_rss
   [[ -x $binary ]] || { echo "$binary not found: cmake --build $build --target fnet_peak_rss" >&2; exit 1; }
-  "$binary" --seq "$seq" --threads "$threads" --repeat "${REPEAT:-20}" >"$work/stdout" &
+  "$binary" --seq "$seq" --threads "$threads" --repeat "${REPEAT:-20}" --precision "${PRECISION:-fp32}" >"$work/stdout" &
   pid=$!
   until grep -q forward "$work/stdout"; do  # the first forward pass (plans, buffers) is done
     kill -0 "$pid" 2>/dev/null || { echo "fnet_peak_rss exited early" >&2; exit 1; }
@@ -44,6 +45,8 @@ perf report -i "$work/perf.data" --no-children --sort dso,symbol --stdio 2>/dev/
     share = $1; sub("%", "", share)
     line = $0
     if (line ~ /sgemm_tile|sgemm_block/) group = "GEMM: fnet packed micro-kernel (incl. fused bias/activation/residual)"
+    else if (line ~ /int8_tile|int8_gemm/) group = "GEMM: fnet int8 micro-kernel (incl. dequantizing write-back)"
+    else if (line ~ /quantize_rows/) group = "int8: per-row quantization of GEMM inputs"
     else if (line ~ /gebp_kernel|gemm_pack/) group = "GEMM: Eigen (generic path)"
     else if (line ~ /libgomp/) group = "OpenMP runtime (threads waiting at barriers)"
     else if (line ~ /libfftw3|FourierMixing/) group = "FFT (FFTW + real-part expansion)"
