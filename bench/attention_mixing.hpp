@@ -22,7 +22,7 @@
 #include <stdexcept>
 #include <string>
 
-#include <fnet/linear.hpp>
+#include <fnet/nn/linear.hpp>
 #include <fnet/parameter.hpp>
 #include <fnet/tensor.hpp>
 #include <fnet/workspace.hpp>

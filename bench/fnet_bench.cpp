@@ -49,7 +49,7 @@
 #include <fftw3.h>
 
 #include <fnet/fnet.hpp>
-#include <fnet/tokenizer.hpp>
+#include <fnet/text/tokenizer.hpp>
 
 #include "attention_mixing.hpp"
 #include "bench_common.hpp"

@@ -20,7 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include <fnet/classifier.hpp>
+#include <fnet/pipelines/classifier.hpp>
 
 #ifndef FNET_DEFAULT_MODEL_DIR
 #define FNET_DEFAULT_MODEL_DIR "examples/models/sst2-fnet-small"

@@ -6,7 +6,7 @@
 #include <string>
 
 #include <fnet/fnet.hpp>
-#include <fnet/tokenizer.hpp>
+#include <fnet/text/tokenizer.hpp>
 
 #ifndef FNET_DEFAULT_MODEL_DIR
 #define FNET_DEFAULT_MODEL_DIR "examples/models/sst2-fnet-small"

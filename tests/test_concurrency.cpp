@@ -17,7 +17,7 @@
 
 #include <fnet/fnet.hpp>
 #ifdef FNET_TEST_TOKENIZER
-#include <fnet/tokenizer.hpp>
+#include <fnet/text/tokenizer.hpp>
 
 #include "support/tiny_tokenizer.hpp"
 #endif

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include <fnet/masked_lm.hpp>
+#include <fnet/models/masked_lm.hpp>
 
 TEST_CASE("fill_mask matches the reference's top-5 at every [MASK]", "[mlm]") {
   const std::string dir = std::string(FNET_TEST_BINARY_DIR) + "/fill_mask";

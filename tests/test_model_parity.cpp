@@ -13,7 +13,7 @@
 #include <vector>
 
 #include <fnet/fnet.hpp>
-#include <fnet/masked_lm.hpp>
+#include <fnet/models/masked_lm.hpp>
 
 namespace {
 

@@ -14,7 +14,7 @@
 
 #include "fnet/detail/text.hpp"
 #include "fnet/error.hpp"
-#include "fnet/tokenizer.hpp"
+#include "fnet/text/tokenizer.hpp"
 
 namespace fs = std::filesystem;
 using nlohmann::json;

@@ -21,7 +21,7 @@
 #include <string_view>
 
 #include <fnet/fnet.hpp>
-#include <fnet/tokenizer.hpp>
+#include <fnet/text/tokenizer.hpp>
 
 #include "fuzz_util.hpp"
 #include "support/model_writer.hpp"

@@ -16,7 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fnet/config.hpp"
-#include "fnet/load.hpp"
+#include "fnet/io/load.hpp"
 
 namespace fnet_test {
 

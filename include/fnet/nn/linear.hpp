@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "fnet/activation.hpp"
+#include "fnet/nn/activation.hpp"
 #include "fnet/cpu.hpp"
 #include "fnet/detail/gemm/int8_gemm.hpp"
 #include "fnet/detail/gemm/packed_gemm.hpp"

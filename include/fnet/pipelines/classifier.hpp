@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "fnet/load.hpp"
-#include "fnet/tokenizer.hpp"
+#include "fnet/io/load.hpp"
+#include "fnet/text/tokenizer.hpp"
 
 namespace fnet {
 

@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "fnet/activation.hpp"
-#include "fnet/linear.hpp"
+#include "fnet/nn/activation.hpp"
+#include "fnet/nn/linear.hpp"
 
 namespace fnet {
 

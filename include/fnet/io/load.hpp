@@ -11,7 +11,7 @@
 #include "fnet/config.hpp"
 #include "fnet/detail/safetensors.hpp"
 #include "fnet/error.hpp"
-#include "fnet/model.hpp"
+#include "fnet/models/model.hpp"
 
 namespace fnet {
 

@@ -10,8 +10,8 @@
 
 #include "fnet/config.hpp"
 #include "fnet/detail/gemm/quantized_matrix.hpp"
-#include "fnet/layer_norm.hpp"
-#include "fnet/linear.hpp"
+#include "fnet/nn/layer_norm.hpp"
+#include "fnet/nn/linear.hpp"
 
 namespace fnet {
 

@@ -10,9 +10,9 @@
 #include <vector>
 
 #include "fnet/config.hpp"
-#include "fnet/embeddings.hpp"
-#include "fnet/encoder_block.hpp"
-#include "fnet/fourier_mixing.hpp"
+#include "fnet/nn/embeddings.hpp"
+#include "fnet/nn/encoder_block.hpp"
+#include "fnet/nn/fourier_mixing.hpp"
 #include "fnet/precision.hpp"
 
 namespace fnet {

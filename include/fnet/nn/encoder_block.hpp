@@ -9,9 +9,9 @@
 
 #include <string>
 
-#include "fnet/feed_forward.hpp"
-#include "fnet/fourier_mixing.hpp"
-#include "fnet/layer_norm.hpp"
+#include "fnet/nn/feed_forward.hpp"
+#include "fnet/nn/fourier_mixing.hpp"
+#include "fnet/nn/layer_norm.hpp"
 
 namespace fnet {
 
