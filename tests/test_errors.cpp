@@ -656,3 +656,82 @@ TEST_CASE("NaN/Inf weights propagate to the outputs of the sequences they reach"
     CHECK(all_nan(got.logits, 0, got.logits.size()));
   }
 }
+
+// ---- task heads and loading by architecture ------------------------------------------------------------
+
+namespace {
+
+// A task checkpoint: the encoder under "fnet." plus `head` tensors, config.json naming `architecture`.
+fs::path head_model(const std::string& name, const std::string& architecture,
+                    const std::map<std::string, std::vector<std::int64_t>>& head) {
+  const fs::path dir = scratch(name);
+  fnet::Config c = kConfig;
+  c.architectures = {architecture};
+  auto weights = fnet_test::random_weights(c, false, 3);
+  SafetensorsWriter w;
+  const auto shapes = fnet_test::parameter_shapes(c, false);
+  for (const auto& [n, values] : weights) w.add("fnet." + n, shapes.at(n), values);
+  for (const auto& [n, shape] : head) {
+    std::int64_t count = 1;
+    for (auto d : shape) count *= d;
+    w.add(n, shape, std::vector<float>(static_cast<std::size_t>(count), 0.01f));
+  }
+  fnet_test::write_config(dir, c.to_json());
+  w.write(dir / "model.safetensors");
+  return dir;
+}
+
+}  // namespace
+
+TEST_CASE("task heads: a missing head tensor, wrong shape, unknown architecture, bad problem_type", "[errors][heads]") {
+  SECTION("question answering without qa_outputs.weight") {
+    const fs::path dir = head_model("qa_missing", "FNetForQuestionAnswering", {{"qa_outputs.bias", {2}}});
+    CHECK_THROWS_MATCHES(fnet::load_auto_model<float>(dir.string()), fnet::format_error,
+                         Msg({"model.safetensors", "missing tensor 'qa_outputs.weight'", "question-answering"}));
+    CHECK_THROWS_AS(fnet::FNetForQuestionAnswering<float>::load(dir.string()), fnet::format_error);
+  }
+  SECTION("token classification with a classifier of the wrong width") {
+    const fs::path dir = head_model("token_wrong", "FNetForTokenClassification",
+                                    {{"classifier.weight", {5, H}}, {"classifier.bias", {5}}});
+    CHECK_THROWS_MATCHES(fnet::load_auto_model<float>(dir.string()), fnet::shape_error,
+                         Msg({"tensor 'classifier.weight' has wrong shape", "expected [3, 24]", "found [5, 24]"}));
+  }
+  SECTION("next-sentence prediction without its head; pre-training without the masked-LM head") {
+    const fs::path nsp = head_model("nsp_missing", "FNetForNextSentencePrediction", {});
+    CHECK_THROWS_MATCHES(fnet::load_auto_model<float>(nsp.string()), fnet::format_error,
+                         Msg({"missing tensor 'cls.seq_relationship.weight'", "next-sentence-prediction"}));
+    const fs::path pre = head_model("pretraining_missing", "FNetForPreTraining",
+                                    {{"cls.seq_relationship.weight", {2, H}}, {"cls.seq_relationship.bias", {2}}});
+    CHECK_THROWS_MATCHES(fnet::load_auto_model<float>(pre.string()), fnet::format_error,
+                         Msg({"missing tensor 'cls.predictions.transform.dense.weight'", "masked-LM"}));
+  }
+  SECTION("sequence classification without its classifier") {
+    const fs::path dir = head_model("sequence_missing", "FNetForSequenceClassification", {});
+    CHECK_THROWS_MATCHES(fnet::load_auto_model<float>(dir.string()), fnet::format_error,
+                         Msg({"missing tensor", "classifier.weight"}));
+  }
+  SECTION("an unknown architecture is named, with the supported ones") {
+    const fs::path dir = head_model("unknown_arch", "BertForMaskedLM", {});
+    CHECK_THROWS_MATCHES(fnet::load_auto_model<float>(dir.string()), fnet::format_error,
+                         Msg({"architecture 'BertForMaskedLM' is not supported", "FNetForQuestionAnswering",
+                              "FNetForPreTraining"}));
+  }
+  SECTION("problem_type: unknown, or regression with more than one label; architectures not a list") {
+    const fs::path dir = good_model("problem_type");
+    patch_config(dir, "problem_type", "ordinal_regression");
+    CHECK_THROWS_MATCHES(fnet::load_model<float>(dir.string()), fnet::format_error,
+                         Msg({"problem_type", "ordinal_regression", "regression, single_label_classification"}));
+    patch_config(dir, "problem_type", "regression");  // kConfig has 3 labels
+    CHECK_THROWS_MATCHES(fnet::load_model<float>(dir.string()), fnet::format_error,
+                         Msg({"problem_type 'regression' needs num_labels 1", "found 3"}));
+    patch_config(dir, "problem_type", nullptr);
+    patch_config(dir, "architectures", "FNetModel");
+    CHECK_THROWS_MATCHES(fnet::load_model<float>(dir.string()), fnet::format_error,
+                         Msg({"field 'architectures' must be a list"}));
+  }
+  SECTION("without architectures, a checkpoint loads as what its tensors are") {
+    const fs::path dir = good_model("no_architectures");  // has a classifier
+    CHECK(fnet::architecture_of(dir.string()) == "FNetForSequenceClassification");
+    CHECK(std::holds_alternative<fnet::FNetForSequenceClassification<float>>(fnet::load_auto_model<float>(dir.string())));
+  }
+}

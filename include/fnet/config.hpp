@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <sys/stat.h>
 
@@ -53,8 +54,21 @@ struct Config {
   std::int64_t eos_token_id = 2;
   // Labels of the sequence-classification head, by class index (HF default: LABEL_0, LABEL_1).
   std::map<std::int64_t, std::string> id2label{{0, "LABEL_0"}, {1, "LABEL_1"}};
+  // The model class the checkpoint was saved from ("FNetForQuestionAnswering", ...): config.json's
+  // "architectures"; empty when absent.
+  std::vector<std::string> architectures;
+  // Sequence classification: "regression", "single_label_classification", "multi_label_classification",
+  // or empty (not given: see resolved_problem_type()).
+  std::string problem_type;
 
   std::int64_t num_labels() const { return static_cast<std::int64_t>(id2label.size()); }
+
+  // problem_type, or what transformers' text-classification pipeline assumes without it: regression for
+  // one label, single-label classification (softmax) for more.
+  std::string resolved_problem_type() const {
+    if (!problem_type.empty()) return problem_type;
+    return num_labels() == 1 ? "regression" : "single_label_classification";
+  }
 
   // Upper bound of every size field: FFTW plans take int lengths and token ids are int32.
   static constexpr std::int64_t kMaxSize = 2147483647;
@@ -89,6 +103,13 @@ struct Config {
                            std::to_string(id2label.size() - 1) + " without gaps; missing " + std::to_string(expected));
       ++expected;
     }
+    if (!problem_type.empty() && problem_type != "regression" && problem_type != "single_label_classification" &&
+        problem_type != "multi_label_classification")
+      throw format_error(source + ": field 'problem_type' is '" + problem_type +
+                         "'; expected regression, single_label_classification or multi_label_classification");
+    if (problem_type == "regression" && num_labels() != 1)
+      throw format_error(source + ": problem_type 'regression' needs num_labels 1; found " + std::to_string(num_labels()) +
+                         " (id2label)");
   }
 
   // Parses a config.json document. `source` names it in error messages.
@@ -151,6 +172,18 @@ struct Config {
                            std::to_string(num_labels));
       for (std::int64_t i = 0; i < num_labels; ++i) c.id2label[i] = "LABEL_" + std::to_string(i);
     }
+    if (auto it = j.find("architectures"); it != j.end() && !it->is_null()) {
+      if (!it->is_array()) throw format_error(source + ": field 'architectures' must be a list; found " + it->type_name());
+      for (const auto& name : *it) {
+        if (!name.is_string())
+          throw format_error(source + ": field 'architectures' must list strings; found " + name.type_name());
+        c.architectures.push_back(name.get<std::string>());
+      }
+    }
+    if (auto it = j.find("problem_type"); it != j.end() && !it->is_null()) {
+      if (!it->is_string()) throw format_error(source + ": field 'problem_type' must be a string; found " + it->type_name());
+      c.problem_type = it->get<std::string>();
+    }
     c.validate(source);
     return c;
   }
@@ -192,6 +225,8 @@ struct Config {
     }
     j["id2label"] = labels;
     j["label2id"] = ids;
+    if (!architectures.empty()) j["architectures"] = architectures;
+    if (!problem_type.empty()) j["problem_type"] = problem_type;
     return j;
   }
 };

@@ -20,7 +20,8 @@ namespace fnet {
 
 // The named activation buffers of a forward pass.
 // quantized / quantized_scales: an int8 Linear's input quantized per row (bytes) and the rows' scales.
-enum class Buffer { hidden, mixed, intermediate, pooled, logits, head, scratch, quantized, quantized_scales, count };
+// head / head_transform: task heads' outputs and the masked-LM transform.
+enum class Buffer { hidden, mixed, intermediate, pooled, logits, head, head_transform, scratch, quantized, quantized_scales, count };
 
 template <class Scalar>
 class Workspace {

@@ -48,6 +48,9 @@ class Config:
         out["id2label"] = {str(k): v for k, v in self.id2label.items()}
         out["label2id"] = {v: int(k) for k, v in self.id2label.items()}
         out["model_type"] = "fnet"
+        for optional in ("architectures", "problem_type"):
+            if getattr(self, optional, None) is not None:
+                out[optional] = getattr(self, optional)
         return out
 
 
@@ -251,3 +254,136 @@ def randomize_(model, generator, weight_std=0.05):
             else:
                 p.copy_(weight_std * torch.randn(p.shape, generator=generator, dtype=p.dtype))
     return model
+
+
+# ---- the other Hugging Face FNet heads (modeling_fnet.py's module and parameter names) ----------------
+#
+# `head_mutation="wrong_source"` makes a head read the other encoder output (pooled output instead of the
+# sequence output, or the first token's hidden state instead of the pooled output): the head parity test
+# must notice that mistake.
+
+def _source(hidden, pooled, wants_sequence, head_mutation):
+    if head_mutation == "wrong_source":
+        return pooled[:, None, :].expand_as(hidden) if wants_sequence else hidden[:, 0]
+    return hidden if wants_sequence else pooled
+
+
+class FNetForTokenClassification(nn.Module):
+    def __init__(self, config, head_mutation=None):
+        super().__init__()
+        self.fnet = FNetModel(config)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.classifier = nn.Linear(config.hidden_size, config.num_labels)
+        self.head_mutation = head_mutation
+
+    def forward(self, input_ids, token_type_ids=None):
+        hidden, pooled = self.fnet(input_ids, token_type_ids)
+        return {"logits": self.classifier(self.dropout(_source(hidden, pooled, True, self.head_mutation)))}
+
+
+class FNetForQuestionAnswering(nn.Module):
+    def __init__(self, config, head_mutation=None):
+        super().__init__()
+        self.fnet = FNetModel(config)
+        self.qa_outputs = nn.Linear(config.hidden_size, 2)
+        self.head_mutation = head_mutation
+
+    def forward(self, input_ids, token_type_ids=None):
+        hidden, pooled = self.fnet(input_ids, token_type_ids)
+        logits = self.qa_outputs(_source(hidden, pooled, True, self.head_mutation))
+        return {"start_logits": logits[..., 0], "end_logits": logits[..., 1]}
+
+
+class FNetForMultipleChoice(nn.Module):
+    """Inputs (batch, num_choices, seq), flattened to rows of the encoder; logits (batch, num_choices)."""
+
+    def __init__(self, config, head_mutation=None):
+        super().__init__()
+        self.fnet = FNetModel(config)
+        self.dropout = nn.Dropout(config.hidden_dropout_prob)
+        self.classifier = nn.Linear(config.hidden_size, 1)
+        self.head_mutation = head_mutation
+
+    def forward(self, input_ids, token_type_ids=None):
+        choices = input_ids.shape[1]
+        flat_ids = input_ids.reshape(-1, input_ids.shape[-1])
+        flat_types = None if token_type_ids is None else token_type_ids.reshape(-1, token_type_ids.shape[-1])
+        hidden, pooled = self.fnet(flat_ids, flat_types)
+        scores = self.classifier(self.dropout(_source(hidden, pooled, False, self.head_mutation)))
+        return {"logits": scores.reshape(-1, choices)}
+
+
+class FNetOnlyNSPHead(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.seq_relationship = nn.Linear(config.hidden_size, 2)
+
+    def forward(self, pooled):
+        return self.seq_relationship(pooled)
+
+
+class FNetForNextSentencePrediction(nn.Module):
+    def __init__(self, config, head_mutation=None):
+        super().__init__()
+        self.fnet = FNetModel(config)
+        self.cls = FNetOnlyNSPHead(config)
+        self.head_mutation = head_mutation
+
+    def forward(self, input_ids, token_type_ids=None):
+        hidden, pooled = self.fnet(input_ids, token_type_ids)
+        return {"logits": self.cls(_source(hidden, pooled, False, self.head_mutation))}
+
+
+class FNetPreTrainingHeads(nn.Module):
+    def __init__(self, config):
+        super().__init__()
+        self.predictions = FNetLMPredictionHead(config)
+        self.seq_relationship = nn.Linear(config.hidden_size, 2)
+
+
+class FNetForPreTraining(nn.Module):
+    def __init__(self, config, head_mutation=None):
+        super().__init__()
+        self.fnet = FNetModel(config)
+        self.cls = FNetPreTrainingHeads(config)
+        self.cls.predictions.decoder.weight = self.fnet.embeddings.word_embeddings.weight  # tied, as in HF
+        self.head_mutation = head_mutation
+
+    def forward(self, input_ids, token_type_ids=None):
+        hidden, pooled = self.fnet(input_ids, token_type_ids)
+        return {"prediction_logits": self.cls.predictions(_source(hidden, pooled, True, self.head_mutation)),
+                "seq_relationship_logits": self.cls.seq_relationship(pooled)}
+
+
+class FNetForSequenceClassificationHead(FNetForSequenceClassification):
+    """FNetForSequenceClassification with dict outputs and the scores of transformers' text-classification
+    pipeline for the config's problem type (softmax, sigmoid, or the raw logit for regression)."""
+
+    def __init__(self, config, head_mutation=None):
+        super().__init__(config)
+        self.head_mutation = head_mutation
+
+    def forward(self, input_ids, token_type_ids=None):
+        hidden, pooled = self.fnet(input_ids, token_type_ids)
+        logits = self.classifier(self.dropout(_source(hidden, pooled, False, self.head_mutation)))
+        problem = getattr(self.config if hasattr(self, "config") else self.fnet.config, "problem_type", None)
+        num_labels = logits.shape[-1]
+        if problem is None:
+            problem = "regression" if num_labels == 1 else "single_label_classification"
+        if problem == "regression":
+            scores = logits
+        elif problem == "multi_label_classification":
+            scores = torch.sigmoid(logits)
+        else:
+            scores = torch.softmax(logits, dim=-1)
+        return {"logits": logits, "scores": scores}
+
+
+HEADS = {
+    "FNetForTokenClassification": FNetForTokenClassification,
+    "FNetForQuestionAnswering": FNetForQuestionAnswering,
+    "FNetForMultipleChoice": FNetForMultipleChoice,
+    "FNetForNextSentencePrediction": FNetForNextSentencePrediction,
+    "FNetForPreTraining": FNetForPreTraining,
+    "FNetForSequenceClassification": FNetForSequenceClassificationHead,
+}

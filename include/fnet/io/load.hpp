@@ -138,9 +138,47 @@ void load_weights(FNetModel<Scalar>& model, const SafetensorsFile& file) {
   if (!missing.empty()) throw missing_tensors(file, missing, std::to_string(missing.size()));
   for (const std::string& name : names) {
     if (used.count(name) || is_known_buffer(name)) continue;
-    if (starts_with(name, "cls.") || (!model.has_classifier() && starts_with(name, "classifier."))) continue;
+    // The task heads' tensors (read by the head classes, models/*.hpp; a base model ignores them, as HF does).
+    if (starts_with(name, "cls.") || starts_with(name, "qa_outputs.") ||
+        (!model.has_classifier() && starts_with(name, "classifier.")))
+      continue;
     throw format_error(file.path() + ": unexpected tensor '" + name + "' (not part of an FNet model with this config)");
   }
+}
+
+// Reads a head tensor (no "fnet." prefix: classifier.*, qa_outputs.*, cls.*) of exactly `shape` into `out`:
+// format_error naming it (and `head`) when absent, shape_error when its shape differs.
+template <class Scalar>
+void read_head_tensor(const SafetensorsFile& file, const std::string& name, const std::vector<std::int64_t>& shape,
+                      Scalar* out, const std::string& head) {
+  if (!file.contains(name)) throw format_error(file.path() + ": missing tensor '" + name + "' of the " + head + " head");
+  const TensorInfo& info = file.info(name);
+  if (info.shape != shape) throw wrong_shape(file, name, shape, info.shape);
+  file.template read<Scalar>(name, shape, out);
+}
+
+// A head's Linear `prefix`.weight / `prefix`.bias, checked against the Linear's shape.
+template <class Scalar>
+void read_head_linear(const SafetensorsFile& file, const std::string& prefix, Linear<Scalar>& linear, const std::string& head) {
+  RowMatrix<Scalar> w(linear.out_features(), linear.in_features());
+  read_head_tensor(file, prefix + ".weight", {w.rows(), w.cols()}, w.data(), head);
+  linear.set_weight(w);
+  read_head_tensor(file, prefix + ".bias", {linear.bias().size()}, linear.bias().data(), head);
+}
+
+// Opens `dir` (config.json + model.safetensors), checks the encoder's tensors against the config before
+// anything config-sized is allocated, builds Head(config, options), loads the encoder and lets the head
+// read its own tensors (Head::load_head(file)).
+template <class Head>
+Head load_task_model(const std::string& dir, const LoadOptions& options) {
+  if (!is_directory(dir)) throw io_error(dir + ": model directory does not exist or is not a directory");
+  const Config config = Config::from_file(dir + "/config.json");
+  const SafetensorsFile file(dir + "/model.safetensors");
+  check_checkpoint(config, false, file);
+  Head head(config, options);
+  load_weights(head.encoder(), file);
+  head.load_head(file);
+  return head;
 }
 
 }  // namespace detail

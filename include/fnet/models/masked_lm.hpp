@@ -1,7 +1,6 @@
-// FNetForMaskedLM: the encoder plus Hugging Face's masked-language-model head,
-//   logits = decoder(LN(act(dense(hidden)))) + bias,
-// where the decoder weight is tied to the word embeddings unless the checkpoint stores its own
-// `cls.predictions.decoder.weight`. fill_mask() puts it to use on text with [MASK] tokens.
+// FNetForMaskedLM: the encoder plus Hugging Face's masked-language-model head (LMPredictionHead:
+// logits = decoder(LN(act(dense(hidden)))) + bias, decoder tied to the word embeddings unless the checkpoint
+// stores its own). fill_mask() puts it to use on text with [MASK] tokens.
 #pragma once
 
 #include <algorithm>
@@ -10,6 +9,7 @@
 #include <vector>
 
 #include "fnet/io/load.hpp"
+#include "fnet/models/lm_prediction_head.hpp"
 #include "fnet/text/tokenizer.hpp"
 
 namespace fnet {
@@ -17,72 +17,41 @@ namespace fnet {
 template <class Scalar = float>
 class FNetForMaskedLM {
  public:
-  // The encoder follows `options` (precision.hpp); the masked-LM head (transform, LayerNorm, decoder)
-  // stays fp32.
+  // The encoder follows `options` (precision.hpp); the masked-LM head stays fp32.
   explicit FNetForMaskedLM(const Config& config, const LoadOptions& options = {})
-      : encoder_(config, false, options),
-        transform_(config.hidden_size, config.hidden_size),
-        norm_(config.hidden_size, config.layer_norm_eps),
-        decoder_(config.hidden_size, config.vocab_size) {}
+      : encoder_(config, false, options), head_(config) {}
 
   const FNetModel<Scalar>& encoder() const { return encoder_; }
   FNetModel<Scalar>& encoder() { return encoder_; }
   // Whether the decoder weight is the word embedding matrix (no `cls.predictions.decoder.weight`).
-  bool tied() const { return tied_; }
+  bool tied() const { return head_.tied(); }
 
   // Prediction logits for the rows of `hidden` ((rows, hidden_size) row-major): (rows, vocab_size),
   // in the workspace's head buffer.
-  MatrixMap<Scalar> predict(ConstMatrixMap<Scalar> hidden, Workspace<Scalar>& ws) const {
-    const Index rows = hidden.rows(), h = encoder_.config().hidden_size, vocab = encoder_.config().vocab_size;
-    MatrixMap<Scalar> t = ws.matrix(Buffer::pooled, rows, h);
-    transform_(hidden, t, ws, {encoder_.config().hidden_act});  // t = LN(act(W_t · h + b_t))
-    norm_(t, ws);
-    MatrixMap<Scalar> logits = ws.matrix(Buffer::head, rows, vocab);
-    decoder_(t, logits, ws);  // logits = E · t + b
-    return logits;
+  MatrixMap<Scalar> predict(ConstMatrixMap<Scalar> hidden, Workspace<Scalar>& ws) const { return head_(hidden, ws); }
+
+  // Hugging Face's FNetForMaskedLM output: prediction logits for every position, (batch, seq, vocab_size).
+  TensorView<Scalar, 3> forward(TokenIdsView ids, TokenIdsView token_types, Workspace<Scalar>& ws) const {
+    const ModelOutput<Scalar> out = encoder_.forward(ids, token_types, ws);
+    const Index rows = out.hidden_states.dimension(0) * out.hidden_states.dimension(1);
+    const MatrixMap<Scalar> logits =
+        head_(ConstMatrixMap<Scalar>(out.hidden_states.data(), rows, out.hidden_states.dimension(2)), ws);
+    return TensorView<Scalar, 3>(logits.data(), out.hidden_states.dimension(0), out.hidden_states.dimension(1), logits.cols());
+  }
+  TensorView<Scalar, 3> forward(const TokenIds& ids, Workspace<Scalar>& ws) const {
+    return forward(view(ids), TokenIdsView(ws.zero_token_types(ids.size()), ids.dimension(0), ids.dimension(1)), ws);
   }
 
   // Loads the encoder and the head. `cls.predictions.bias` (or its alias `cls.predictions.decoder.bias`)
   // is required; `cls.predictions.decoder.weight` is optional (absent = tied to the word embeddings).
   static FNetForMaskedLM load(const std::string& dir, const LoadOptions& options = {}) {
-    if (!detail::is_directory(dir)) throw io_error(dir + ": model directory does not exist or is not a directory");
-    const Config config = Config::from_file(dir + "/config.json");
-    const detail::SafetensorsFile file(dir + "/model.safetensors");
-    detail::check_checkpoint(config, false, file);  // before allocating config-sized weights
-    FNetForMaskedLM m(config, options);
-    detail::load_weights(m.encoder_, file);
-    const std::int64_t h = config.hidden_size, v = config.vocab_size;
-    auto read = [&](const std::string& name, std::vector<std::int64_t> shape, Scalar* out) {
-      if (!file.contains(name)) throw format_error(file.path() + ": missing tensor '" + name + "' of the masked-LM head");
-      file.template read<Scalar>(name, shape, out);
-    };
-    RowMatrix<Scalar> transform(h, h);
-    read("cls.predictions.transform.dense.weight", {h, h}, transform.data());
-    m.transform_.set_weight(transform);
-    read("cls.predictions.transform.dense.bias", {h}, m.transform_.bias().data());
-    read("cls.predictions.transform.LayerNorm.weight", {h}, m.norm_.weight().data());
-    read("cls.predictions.transform.LayerNorm.bias", {h}, m.norm_.bias().data());
-    read(file.contains("cls.predictions.bias") ? "cls.predictions.bias" : "cls.predictions.decoder.bias", {v},
-         m.decoder_.bias().data());
-    // The decoder is packed for the GEMM like every Linear; a tied one packs a copy of the word embeddings,
-    // read from the file (in an int8 model the encoder's copy is quantized; the head stays exact).
-    m.tied_ = !file.contains("cls.predictions.decoder.weight");
-    RowMatrix<Scalar> decoder(v, h);
-    if (m.tied_)
-      file.template read<Scalar>(detail::checkpoint_name("embeddings.word_embeddings.weight", detail::uses_fnet_prefix(file.names())),
-                                 {v, h}, decoder.data());
-    else
-      read("cls.predictions.decoder.weight", {v, h}, decoder.data());
-    m.decoder_.set_weight(decoder);
-    return m;
+    return detail::load_task_model<FNetForMaskedLM>(dir, options);
   }
+  void load_head(const detail::SafetensorsFile& file) { head_.load(file, encoder_.config()); }
 
  private:
   FNetModel<Scalar> encoder_;
-  Linear<Scalar> transform_;
-  LayerNorm<Scalar> norm_;
-  Linear<Scalar> decoder_;  // vocab_size × hidden, bias cls.predictions.bias
-  bool tied_ = true;
+  LMPredictionHead<Scalar> head_;
 };
 
 struct MaskFill {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "fnet/io/load.hpp"
+#include "fnet/models/sequence_classification.hpp"
 #include "fnet/text/tokenizer.hpp"
 
 namespace fnet {
@@ -16,9 +17,11 @@ namespace fnet {
 struct Prediction {
   std::int64_t label_id = 0;
   std::string label;                 // config.json id2label[label_id]
-  double score = 0;                  // softmax probability of label_id
+  double score = 0;                  // probabilities[label_id]
   std::vector<double> logits;        // one per class
-  std::vector<double> probabilities; // softmax(logits)
+  // softmax(logits) for single-label classification, sigmoid(logits) per label for multi-label, the
+  // logits themselves for regression (config.json problem_type; sequence_classification.hpp)
+  std::vector<double> probabilities;
 };
 
 template <class Scalar = float>
@@ -30,7 +33,9 @@ class SequenceClassifier {
   // max_position_embeddings).
   // options: the precision to run at (precision.hpp), e.g. {fnet::Precision::int8}.
   explicit SequenceClassifier(const std::string& model_dir, std::int64_t max_length = 0, const LoadOptions& options = {})
-      : model_(load_model<Scalar>(model_dir, options)), tokenizer_(model_dir) {
+      : model_(load_model<Scalar>(model_dir, options)),
+        tokenizer_(model_dir),
+        problem_type_(model_.config().resolved_problem_type()) {
     if (!model_.has_classifier())
       throw format_error(model_dir + "/model.safetensors: no classification head (tensor 'classifier.weight' is absent)");
     const std::int64_t limit = model_.config().max_position_embeddings;
@@ -57,11 +62,8 @@ class SequenceClassifier {
       Prediction& p = predictions[i];
       p.logits.resize(static_cast<std::size_t>(labels));
       for (Index j = 0; j < labels; ++j) p.logits[std::size_t(j)] = double(out.logits(Index(i), j));
-      // Softmax in double, shifted by the maximum so exp() cannot overflow.
-      const double top = *std::max_element(p.logits.begin(), p.logits.end());
-      double total = 0;
-      for (double v : p.logits) total += std::exp(v - top);
-      for (double v : p.logits) p.probabilities.push_back(std::exp(v - top) / total);
+      // Softmax, per-label sigmoid or the raw value, by the config's problem type (sequence_classification.hpp).
+      p.probabilities = classification_scores(problem_type_, p.logits);
       p.label_id = std::max_element(p.logits.begin(), p.logits.end()) - p.logits.begin();
       p.label = model_.config().id2label.at(p.label_id);
       p.score = p.probabilities[std::size_t(p.label_id)];
@@ -72,6 +74,7 @@ class SequenceClassifier {
  private:
   FNetModel<Scalar> model_;
   Tokenizer tokenizer_;
+  std::string problem_type_;
   std::int64_t max_length_ = 0;
 };
 
