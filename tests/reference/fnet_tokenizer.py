@@ -220,3 +220,68 @@ class FNetTokenizer:
             ids += [self.pad_id] * n
             types += [0] * n
         return ids, types
+
+
+def _windows(tokens, keep, stride):
+    """transformers' fast-tokenizer overflow: windows of `keep` tokens advancing by keep - stride until one
+    reaches the end (the whole list when it fits)."""
+    if keep >= len(tokens):
+        return [tokens]
+    if stride < 0 or stride >= keep:
+        raise ValueError(f"stride {stride} must be below the {keep} tokens a window holds")
+    out, start = [], 0
+    while True:
+        out.append(tokens[start:start + keep])
+        if start + keep >= len(tokens):
+            return out
+        start += keep - stride
+
+
+def encode_windows(tok, text, text_pair=None, max_length=None, truncation="longest_first", stride=0, pad=True):
+    """Every row of transformers' return_overflowing_tokens=True (fast tokenizers), each [CLS] .. [SEP] and
+    padded: a list of (ids, types). Truncation 'longest_first' (single text: its end; pair: the shorter text
+    keeps what it can up to half of the room), 'only_first', 'only_second'."""
+    if max_length is None:
+        max_length = tok.model_max_length
+    a = tok.convert_tokens_to_ids(tok.tokenize(text))
+    b = None if text_pair is None else tok.convert_tokens_to_ids(tok.tokenize(text_pair))
+    room = max_length - (2 if b is None else 3)
+    excess = len(a) + (len(b) if b is not None else 0) - room
+    keep_a, keep_b = len(a), (len(b) if b is not None else 0)
+    if excess > 0:
+        if truncation == "only_first" or (b is None and truncation == "longest_first"):
+            if b is not None and excess >= len(a):
+                raise ValueError("only_first: the first text is too short")
+            keep_a = len(a) - excess
+        elif truncation == "only_second":
+            if b is None or excess >= len(b):
+                raise ValueError("only_second: the second text is too short")
+            keep_b = len(b) - excess
+        else:
+            n1, n2 = min(len(a), len(b)), max(len(a), len(b))
+            n2 = n1 if n1 > room else max(n1, room - n1)
+            if n1 + n2 > room:
+                n1, n2 = room // 2, room // 2 + room % 2
+            a_shorter = len(a) <= len(b)
+            keep_a = min(len(a), n1 if a_shorter else n2)
+            keep_b = min(len(b), n2 if a_shorter else n1)
+    aw = _windows(a, keep_a, stride)
+    bw = _windows(b, keep_b, stride) if b is not None else [None]
+
+    def row(x, y):
+        ids = [tok.cls_id] + x + [tok.sep_id]
+        types = [0] * len(ids)
+        if y is not None:
+            ids += y + [tok.sep_id]
+            types += [1] * (len(y) + 1)
+        if pad:
+            ids += [tok.pad_id] * (max_length - len(ids))
+            types += [0] * (max_length - len(types))
+        return ids, types
+
+    rows = [row(aw[0], bw[0])]
+    for x in aw[1:]:
+        rows.append(row(x, bw[0]))
+        rows.extend(row(x, y) for y in bw[1:])
+    rows.extend(row(aw[0], y) for y in bw[1:])
+    return rows

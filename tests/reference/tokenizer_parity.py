@@ -20,7 +20,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fnet_tokenizer import SPIECE_UNDERLINE, FNetTokenizer  # noqa: E402
+from fnet_tokenizer import SPIECE_UNDERLINE, FNetTokenizer, encode_windows  # noqa: E402
 
 NUMBER_LINES = [
     "it sold 1,000,000 copies , 2,500 fans and 30,000 people paid 10, 20, 3, or 45,000,000 dollars",
@@ -75,6 +75,7 @@ def hard_cases(sentences):
         ("unicode_spaces", "x\u00a0y\u3000z\u2003w\u200bv\u202fu\u205ft\u1680s\u0085r\u2028q\u2029p\ufeffo"),
         ("leading_trailing", "  \u00a0 leading and trailing \u3000 "),
         ("nul_and_controls", "a\x00b\x07c\x7fd"),
+        ("controls_only", "\x01\x02\x7f"),
         ("specials", "[CLS] hello [SEP] world <pad><pad> [MASK] end <unk>"),
         ("special_alone", "[CLS]"),
         ("special_glued", "x[MASK]y<pad>z[SEP]"),
@@ -82,6 +83,13 @@ def hard_cases(sentences):
         ("special_lowercase", "[cls] <PAD> [Mask]"),
         ("special_spaces", "  a  [MASK]   b \u3000[SEP]\u3000 c  "),
         ("mixed", "The film 's 2,000 ``best'' moments \u2013 naïve , 😀 [SEP] 日本"),
+        # A Unicode sample for lower-casing and accent stripping (Python's str.lower and unicodedata).
+        ("latin", "ÀÉÎÕÜ àéîõü Ÿ Œuvre ŁÓDŹ Ćma Ŝ ǅ Ǆ ÆØÅ ĲSSEL ﬁne ½"),
+        ("greek_sigma", "ΟΔΥΣΣΕΥΣ ΣΊΣΥΦΟΣ Σ ΣΑ. Σ' ΑΣ, ὈΔΥΣΣΕΎΣ ΜΆΣ-ΣΑ"),
+        ("turkish", "İSTANBUL İi Iı İ̇"),
+        ("german", "STRAẞE Straße MAẞ"),
+        ("cyrillic", "ПРИВЕТ Мир ЁЖИК Ѐ"),
+        ("cased_mix", "The QUICK Brown FOX [MASK] Émile ZOË"),
         ("long", long_text),
         ("very_long", "word " * 2000),
     ]
@@ -97,6 +105,7 @@ def hard_cases(sentences):
         dict(name="empty/minimum_length", text="", max_length=2),
         dict(name="pair", text="a good film .", pair="it is great", max_length=32),
         dict(name="pair/empty", text="", pair="", max_length=8),
+        dict(name="pair/controls_only", text="\x01", pair="", max_length=8),
         dict(name="pair/empty_first", text="", pair="second only", max_length=8),
         dict(name="pair/long_short", text=long_text, pair="short one", max_length=20),
         dict(name="pair/short_long", text="short one", pair=long_text, max_length=20),
@@ -108,6 +117,32 @@ def hard_cases(sentences):
         dict(name="pair/default_length", text=sentences[5], pair=sentences[6], max_length=None),
     ]
     return cases
+
+
+def window_cases(sentences):
+    """Overflow windows (transformers' return_overflowing_tokens with a fast tokenizer)."""
+    long_text = " ".join(sentences[30:40])
+    return [
+        dict(name="windows/single", text=long_text, max_length=24, truncation="longest_first", stride=5),
+        dict(name="windows/single_no_stride", text=long_text, max_length=20, truncation="only_first", stride=0),
+        dict(name="windows/fits", text="a short text", max_length=24, truncation="longest_first", stride=4),
+        dict(name="windows/only_second", text="what is it about ?", pair=long_text, max_length=32,
+             truncation="only_second", stride=8),
+        dict(name="windows/only_first", text=long_text, pair="is it good ?", max_length=28, truncation="only_first",
+             stride=3),
+        dict(name="windows/longest_first", text=long_text, pair=" ".join(sentences[50:54]), max_length=30,
+             truncation="longest_first", stride=2),
+        dict(name="windows/longest_first_short_pair", text=long_text, pair="ok", max_length=26,
+             truncation="longest_first", stride=6),
+    ]
+
+
+def expected_windows(tok, cases):
+    out = []
+    for case in cases:
+        rows = encode_windows(tok, case["text"], case.get("pair"), case["max_length"], case["truncation"], case["stride"])
+        out.append(dict(case, pair=case.get("pair"), rows=[dict(input_ids=i, token_type_ids=t) for i, t in rows]))
+    return out
 
 
 def sst2_cases(sentences):
@@ -168,6 +203,7 @@ def main():
 
     os.makedirs(args.out, exist_ok=True)
     sentences = read_sst2(args.sst2)
+    windows = window_cases(sentences)
     model_file = train(args.spm_train, sentences, os.path.join(args.out, "spiece"))
 
     mask = {"content": "[MASK]", "single_word": False, "lstrip": True, "rstrip": False, "normalized": False,
@@ -184,22 +220,29 @@ def main():
         "keep_space": write_model_dir(os.path.join(args.out, "model_keep_space"), model_file, {
             "remove_space": False, "model_max_length": 1000000000000000019884624838656,
             "sep_token": {"content": "[SEP]", "lstrip": False, "rstrip": True}}),
+        # The two options that need Unicode tables (ICU in C++, str.lower/unicodedata in Python).
+        "lower": write_model_dir(os.path.join(args.out, "model_lower"), model_file, {
+            "do_lower_case": True, "model_max_length": 64}),
+        "strip_accents": write_model_dir(os.path.join(args.out, "model_strip_accents"), model_file, {
+            "keep_accents": False, "model_max_length": 64}),
+        "lower_strip_accents": write_model_dir(os.path.join(args.out, "model_lower_strip_accents"), model_file, {
+            "do_lower_case": True, "keep_accents": False, "model_max_length": 64}),
     }
     hard = hard_cases(sentences)
     entries = []
     for key, model_dir in dirs.items():
         tok = FNetTokenizer(model_dir)
-        cases = hard + (sst2_cases(sentences) if key == "default" else [])
+        cases = hard + (sst2_cases(sentences) if key in ("default", "lower", "lower_strip_accents") else [])
         if key == "default":
             fired = digit_comma_rule_fired(tok, hard)
             if min(fired) == 0:
                 sys.exit(f"tokenizer_parity: the digit-comma rule never fired (with/without marker: {fired})")
-        entries.append(write_expected(args.out, key, model_dir, tok, cases))
+        entries.append(write_expected(args.out, key, model_dir, tok, cases, windows))
 
     shipped = args.shipped
     if shipped and os.path.isfile(os.path.join(shipped, "spiece.model")):
         tok = FNetTokenizer(shipped)
-        entries.append(write_expected(args.out, "shipped", shipped, tok, hard + sst2_cases(sentences)))
+        entries.append(write_expected(args.out, "shipped", shipped, tok, hard + sst2_cases(sentences), windows))
     else:
         print(f"tokenizer_parity: no shipped model at {shipped or '(not given)'}; testing trained models only")
 
@@ -213,13 +256,13 @@ def main():
     print(f"tokenizer_parity: wrote {len(entries)} model(s) to {args.out}")
 
 
-def write_expected(out_dir, key, model_dir, tok, cases):
+def write_expected(out_dir, key, model_dir, tok, cases, windows):
     path = os.path.join(out_dir, f"expected_{key}.json")
     with open(path, "w", encoding="utf-8") as f:
         json.dump(dict(
             model_dir=os.path.abspath(model_dir), vocab_size=tok.vocab_size, pad_id=tok.pad_id, unk_id=tok.unk_id,
             cls_id=tok.cls_id, sep_id=tok.sep_id, mask_id=tok.mask_id, model_max_length=tok.model_max_length or 0,
-            cases=expected(tok, cases)), f)
+            cases=expected(tok, cases), windows=expected_windows(tok, windows)), f)
     return dict(name=key, expected=path)
 
 
