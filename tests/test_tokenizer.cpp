@@ -101,8 +101,9 @@ std::size_t offset_mismatches(const fnet::Tokenizer& tok, const fnet::Encoding& 
     }
     // A source character SentencePiece turned into several pieces ('½' → "1", "⁄", "2") is under the last
     // of them; the others get empty spans at its start. Such a group starts at one position.
+    const std::int64_t begin = b;  // clang 14 (C++17) cannot capture a structured binding
     auto same_source = [&](std::size_t other) {
-      return other < e.offsets.size() && e.sequence_ids[other] == sequence && e.offsets[other].first == b;
+      return other < e.offsets.size() && e.sequence_ids[other] == sequence && e.offsets[other].first == begin;
     };
     const bool shared = (t > 0 && same_source(t - 1)) || same_source(t + 1);
     if (shared || piece == "<unk>") continue;
