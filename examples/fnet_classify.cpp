@@ -1,4 +1,5 @@
-// fnet-classify: classify sentences with an FNet sequence classifier.
+// fnet-classify: classify sentences with an FNet sequence classifier (a thin wrapper of the
+// text-classification pipeline, fnet/pipelines/text_classification.hpp; fnet-pipeline has every task).
 //
 //   fnet-classify [--model DIR] [--precision fp32|int8] [--json] [--max-length N] [--threads N] [--batch-size N] [TEXT ...]
 //   fnet-classify --eval FILE.tsv [--model DIR] ...     accuracy on a labelled TSV (label<TAB>text, header row)
@@ -20,7 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include <fnet/pipelines/classifier.hpp>
+#include <fnet/pipelines/text_classification.hpp>
 
 #ifndef FNET_DEFAULT_MODEL_DIR
 #define FNET_DEFAULT_MODEL_DIR "examples/models/sst2-fnet-small"
@@ -121,7 +122,36 @@ class Progress {
   std::chrono::steady_clock::time_point start_;
 };
 
-void print(const std::string& text, const fnet::Prediction& p, bool json) {
+using Classifier = fnet::TextClassificationPipeline<float>;
+
+struct Prediction {
+  std::int64_t label_id = 0;
+  std::string label;
+  double score = 0;
+  std::vector<double> logits, probabilities;  // probabilities: every label's score, by label id
+};
+
+std::vector<Prediction> classify(const Classifier& classifier, const std::vector<std::string>& texts, fnet::Workspace<float>& ws) {
+  std::vector<Classifier::Prepared> prepared;
+  prepared.reserve(texts.size());
+  for (const std::string& t : texts) prepared.push_back(classifier.prepare({t, std::nullopt}));
+  std::vector<const Classifier::Prepared*> batch;
+  for (const auto& p : prepared) batch.push_back(&p);
+  std::vector<Prediction> out;
+  for (const auto& r : classifier.run(batch, ws)) {
+    Prediction p;
+    p.label_id = r.labels.front().id;
+    p.label = r.labels.front().label;
+    p.score = r.labels.front().score;
+    p.logits = r.logits;
+    p.probabilities.assign(r.logits.size(), 0.0);
+    for (const auto& l : r.labels) p.probabilities[std::size_t(l.id)] = l.score;
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+void print(const std::string& text, const Prediction& p, bool json) {
   if (json) {
     nlohmann::json j = {{"text", text}, {"label", p.label}, {"score", p.score}, {"logits", p.logits},
                         {"probabilities", p.probabilities}};
@@ -132,10 +162,10 @@ void print(const std::string& text, const fnet::Prediction& p, bool json) {
   }
 }
 
-int run_stream(const fnet::SequenceClassifier<float>& classifier, const Options& o) {
+int run_stream(const Classifier& classifier, const Options& o) {
   fnet::Workspace<float> ws(o.threads);
   auto flush_batch = [&](std::vector<std::string>& batch) {
-    const auto predictions = classifier.classify(batch, ws);
+    const auto predictions = classify(classifier, batch, ws);
     for (std::size_t i = 0; i < batch.size(); ++i) print(batch[i], predictions[i], o.json);
     std::cout.flush();
     std::fflush(stdout);
@@ -170,7 +200,7 @@ int run_stream(const fnet::SequenceClassifier<float>& classifier, const Options&
   return 0;
 }
 
-int run_eval(const fnet::SequenceClassifier<float>& classifier, const Options& o) {
+int run_eval(const Classifier& classifier, const Options& o) {
   std::ifstream in(o.eval);
   if (!in) throw fnet::io_error(o.eval + ": cannot open");
   fnet::Workspace<float> ws(o.threads);
@@ -181,7 +211,7 @@ int run_eval(const fnet::SequenceClassifier<float>& classifier, const Options& o
   std::vector<std::string> batch;
   std::vector<std::int64_t> gold;
   auto score = [&]() {
-    const auto predictions = classifier.classify(batch, ws);
+    const auto predictions = classify(classifier, batch, ws);
     for (std::size_t i = 0; i < batch.size(); ++i) correct += predictions[i].label_id == gold[i];
     total += batch.size();
     batch.clear();
@@ -212,7 +242,10 @@ int run_eval(const fnet::SequenceClassifier<float>& classifier, const Options& o
 int main(int argc, char** argv) {
   const Options options = parse(argc, argv);
   try {
-    const fnet::SequenceClassifier<float> classifier(options.model, options.max_length, {options.precision, {}});
+    fnet::TextClassificationOptions task;
+    task.max_length = options.max_length;
+    task.top_k.reset();  // every label's score
+    const Classifier classifier(options.model, task, {options.precision, {}});
     return options.eval.empty() ? run_stream(classifier, options) : run_eval(classifier, options);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "fnet-classify: %s\n", e.what());

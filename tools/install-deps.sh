@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config git                  # toolchain
   libeigen3-dev libfftw3-dev                            # the library: Eigen, FFTW3 (float and double)
   libsentencepiece-dev nlohmann-json3-dev libicu-dev    # tokenizer (ICU: lower-casing, accents), config files
-  catch2 libbenchmark-dev                               # tests, benchmarks
+  catch2 libbenchmark-dev parallel                      # tests (GNU parallel: the fnet-pipeline scale-out test), benchmarks
   sentencepiece                                         # spm_train, for tokenizer test fixtures
   python3-torch python3-numpy python3-sentencepiece     # the PyTorch reference the tests compare against
   libopenblas0-pthread                                  # a fast BLAS for that reference (Debian's default is netlib)

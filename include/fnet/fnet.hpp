@@ -35,4 +35,12 @@
 
 // Text and tasks.
 #include "fnet/pipelines/classifier.hpp"
+#include "fnet/pipelines/common.hpp"
+#include "fnet/pipelines/feature_extraction.hpp"
+#include "fnet/pipelines/fill_mask.hpp"
+#include "fnet/pipelines/multiple_choice.hpp"
+#include "fnet/pipelines/question_answering.hpp"
+#include "fnet/pipelines/text_classification.hpp"
+#include "fnet/pipelines/token_classification.hpp"
+#include "fnet/pipelines/zero_shot_classification.hpp"
 #include "fnet/text/tokenizer.hpp"
