@@ -50,8 +50,10 @@ const char* const kTasks[] = {"text-classification", "token-classification", "qu
                "  --max-length N             padded length (default: the model's model_max_length)\n"
                "  --json                     one JSON value per input (transformers' output format)\n"
                "  --jsonl                    standard input lines are JSON objects with transformers' field names\n"
-               "  --raw                      with --json: {\"result\": ..., \"raw\": per window input_ids, offsets, logits}\n"
+               "  --raw                      with --json: {\"result\": ..., \"raw\": per row input_ids, offsets and the\n"
+               "                             model's logits (start/end logits; fill-mask: at each mask)}\n"
                "  --max-input-bytes N        longer input lines are an error for that line (default 1048576)\n"
+               "Plain output escapes TAB, newline, CR and backslash in texts as \\t \\n \\r \\\\.\n"
                "text-classification:         [--function-to-apply softmax|sigmoid|none] [--top-k N|all]\n"
                "                             [--long-text truncate|windows] [--stride N]     plain line: text[TAB text_pair]\n"
                "token-classification:        [--aggregation-strategy none|simple|first|average|max] [--ignore-labels O,..]\n"
@@ -177,6 +179,20 @@ Options parse(int argc, char** argv) {
 
 // ---- plain output, one line per input --------------------------------------------------------------------
 
+// Text in a plain line: TAB, newline, carriage return and backslash escaped, so that one input stays one
+// line and fields stay TAB-separated.
+std::string esc(const std::string& text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '\t') out += "\\t";
+    else if (c == '\n') out += "\\n";
+    else if (c == '\r') out += "\\r";
+    else if (c == '\\') out += "\\\\";
+    else out += c;
+  }
+  return out;
+}
+
 std::string fixed(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.4f", v);
@@ -185,27 +201,27 @@ std::string fixed(double v) {
 
 std::string plain(const fnet::TextClassificationResult& r) {
   std::string s;
-  for (const auto& l : r.labels) s += (s.empty() ? "" : "\t") + l.label + "\t" + fixed(l.score);
+  for (const auto& l : r.labels) s += (s.empty() ? "" : "\t") + esc(l.label) + "\t" + fixed(l.score);
   return s;
 }
 std::string plain(const fnet::TokenClassificationResult& r) {
   std::string s;
   for (const auto& e : r.entities)
-    s += (s.empty() ? "" : "\t") + e.label + ":" + e.word + " [" + std::to_string(e.span.start) + "," + std::to_string(e.span.end) +
+    s += (s.empty() ? "" : "\t") + esc(e.label) + ":" + esc(e.word) + " [" + std::to_string(e.span.start) + "," + std::to_string(e.span.end) +
          ") " + fixed(e.score);
   return s;
 }
 std::string plain(const fnet::QuestionAnsweringResult& r) {
   std::string s;
   for (const auto& a : r.answers)
-    s += (s.empty() ? "" : "\t") + a.answer + "\t" + fixed(a.score) + "\t" + std::to_string(a.span.start) + "\t" + std::to_string(a.span.end);
+    s += (s.empty() ? "" : "\t") + esc(a.answer) + "\t" + fixed(a.score) + "\t" + std::to_string(a.span.start) + "\t" + std::to_string(a.span.end);
   return s;
 }
 std::string plain(const fnet::FillMaskResult& r) {
   std::string s;
   for (std::size_t m = 0; m < r.masks.size(); ++m) {
     if (m) s += "\t|";
-    for (const auto& c : r.masks[m]) s += (s.empty() ? "" : "\t") + c.token_str + "\t" + fixed(c.score);
+    for (const auto& c : r.masks[m]) s += (s.empty() ? "" : "\t") + esc(c.token_str) + "\t" + fixed(c.score);
   }
   return s;
 }
@@ -223,7 +239,7 @@ std::string plain(const fnet::FeatureExtractionResult& r) {
 }
 std::string plain(const fnet::ZeroShotResult& r) {
   std::string s;
-  for (std::size_t i = 0; i < r.labels.size(); ++i) s += (i ? "\t" : "") + r.labels[i] + "\t" + fixed(r.scores[i]);
+  for (std::size_t i = 0; i < r.labels.size(); ++i) s += (i ? "\t" : "") + esc(r.labels[i]) + "\t" + fixed(r.scores[i]);
   return s;
 }
 std::string plain(const fnet::MultipleChoiceResult& r) {

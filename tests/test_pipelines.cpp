@@ -228,3 +228,50 @@ TEST_CASE("The aggregation strategies disagree on the hand-made case", "[pipelin
   for (std::size_t a = 0; a < results.size(); ++a)
     for (std::size_t b = a + 1; b < results.size(); ++b) CHECK(results[a] != results[b]);
 }
+
+TEST_CASE("Batches of more rows than one forward pass give the results of inputs run alone", "[pipelines]") {
+  // kRowsPerForward rows per pass: these inputs need 2-3 passes together, and rows of one input straddle them.
+  std::string long_text;
+  for (int i = 0; i < 80; ++i) long_text += "the film was good and the plot was dull but the actors were fine . ";
+  fnet::TextClassificationOptions o;
+  o.long_text = fnet::LongText::windows;
+  o.top_k.reset();
+  const fnet::TextClassificationPipeline<double> classify(kFixtures + "/models/text_classification", o);
+  fnet::Workspace<double> ws(2);
+  const std::vector<fnet::TextClassificationInput> inputs{{long_text, std::nullopt}, {"a short one", std::nullopt},
+                                                          {long_text.substr(0, long_text.size() / 2), std::nullopt}};
+  std::vector<decltype(classify)::Prepared> prepared;
+  std::size_t rows = 0;
+  for (const auto& in : inputs) prepared.push_back(classify.prepare(in)), rows += prepared.back().rows.size();
+  REQUIRE(rows > fnet::detail::kRowsPerForward);
+  const auto together = classify.run({&prepared[0], &prepared[1], &prepared[2]}, ws);
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    const json alone = classify(inputs[i], ws), batched = together[i];
+    CHECK(compare(batched, alone, 1e-12) == "");
+  }
+
+  fnet::ZeroShotOptions z;
+  for (int i = 0; i < 70; ++i) z.candidate_labels.push_back("label " + std::to_string(i));
+  const fnet::ZeroShotClassificationPipeline<double> zero_shot(kFixtures + "/models/nli", z);
+  const auto a = zero_shot.prepare({"a good film", {}}), b = zero_shot.prepare({"a bad film", {}});
+  const auto both = zero_shot.run({&a, &b}, ws);
+  CHECK(compare(json(both[1]), json(zero_shot({"a bad film", {}}, ws)), 1e-12) == "");
+  CHECK(compare(json(both[0]), json(zero_shot({"a good film", {}}, ws)), 1e-12) == "");
+}
+
+TEST_CASE("Pipelines report bad inputs as std::invalid_argument", "[pipelines]") {
+  fnet::Workspace<float> ws(1);
+  const fnet::FillMaskPipeline<float> fill(kFixtures + "/models/masked_lm");
+  CHECK_THROWS_AS(fill.prepare({"no mask here"}), std::invalid_argument);
+  CHECK_THROWS_AS(fill.prepare({std::string("bad \xff utf-8 [MASK]")}), std::invalid_argument);
+  const fnet::ZeroShotClassificationPipeline<float> zero_shot(kFixtures + "/models/nli");
+  CHECK_THROWS_AS(zero_shot.prepare({"no labels", {}}), std::invalid_argument);
+  CHECK_THROWS_AS(zero_shot.prepare({"too many", std::vector<std::string>(fnet::detail::kMaxRowsPerInput + 1, "x")}),
+                  std::invalid_argument);
+  const fnet::QuestionAnsweringPipeline<float> qa(kFixtures + "/models/question_answering");
+  std::string long_question;
+  for (int i = 0; i < 40; ++i) long_question += "why ";
+  CHECK_THROWS_AS(qa.prepare({long_question, "a context"}), std::invalid_argument);
+  const fnet::MultipleChoicePipeline<float> mc(kFixtures + "/models/multiple_choice");
+  CHECK_THROWS_AS(mc.prepare({"no choices", {}}), std::invalid_argument);
+}

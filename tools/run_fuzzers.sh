@@ -15,7 +15,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 seconds=${1:-60}
 jobs=${JOBS:-2}
 dir=${FNET_FUZZ_BUILD_DIR:-$root/build-fuzz}
-harnesses=(safetensors config tokenizer_model)
+harnesses=(safetensors config tokenizer_model pipeline_input pipeline_postprocess)
 
 t0=$SECONDS
 echo "=== fuzzers: configure and build ($dir)"
@@ -23,7 +23,7 @@ echo "=== fuzzers: configure and build ($dir)"
 cmake --build "$dir" -j "$jobs" --target "${harnesses[@]/#/fuzz_}"
 echo "=== fuzzers: built in $((SECONDS - t0)) s; running each for $seconds s"
 
-declare -A max_len=([safetensors]=8192 [config]=4096 [tokenizer_model]=1024)
+declare -A max_len=([safetensors]=8192 [config]=4096 [tokenizer_model]=1024 [pipeline_input]=2048 [pipeline_postprocess]=1024)
 failed=0
 summary=()
 for h in "${harnesses[@]}"; do

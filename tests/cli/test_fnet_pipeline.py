@@ -154,6 +154,12 @@ def check_errors(args):
     out = p.stdout.decode().splitlines()
     if len(out) != 3 or "no [MASK]" not in json.loads(out[1])["error"] or out[0].startswith("{"):
         fail("fill-mask without [MASK]: " + p.stdout.decode())
+    # Plain output keeps one input on one line, whatever the text holds.
+    ner = os.path.join(args.fixtures, "models", "token_classification")
+    p = run([args.binary, "token-classification", "--model", ner, "--jsonl", "--aggregation-strategy", "simple",
+             "--ignore-labels", ""], json.dumps({"text": "anna\nsmith\tlives\r\nin paris"}).encode() + b"\n", 0)
+    if len(p.stdout.decode().splitlines()) != 1:
+        fail(f"a text with newlines and tabs gave {len(p.stdout.decode().splitlines())} plain lines: {p.stdout!r}")
     # All good: status 0.
     run([args.binary, "fill-mask", "--model", mlm], b"a [MASK] film\n", 0)
     # Model errors stop at once: one line on stderr, status 1, nothing on stdout.

@@ -216,7 +216,11 @@ def qa_windows(tok, question, context, stride):
 
 def question_answering_case(run, name, question, context, **options):
     stride = options.get("doc_stride")
-    rows, windows, word_spans = qa_windows(run.tok, question, context, min(L // 2, 128) if stride is None else stride)
+    if stride is None:
+        # The default, min(L/2, 128), shrinks when a long question leaves a window less room.
+        room = L - 3 - len(run.tok.tokenize(question))
+        stride = min(L // 2, 128, room - 1)
+    rows, windows, word_spans = qa_windows(run.tok, question, context, stride)
     out = run("question_answering", rows)
     for w, s, e in zip(windows, out["start_logits"], out["end_logits"]):
         w["start_logits"], w["end_logits"] = s.tolist(), e.tolist()
@@ -323,6 +327,9 @@ def model_cases(run):
         qa(run, "question_answering_windows_stride_4", QA_QUESTION, QA_LONG, top_k=3, doc_stride=4,
            handle_impossible_answer=True),
         qa(run, "question_answering_windows_default_stride", QA_QUESTION, QA_VERY_LONG, doc_stride=None, top_k=2),
+        # A question long enough that the default stride (L/2 = 12) must shrink to fit the window's room.
+        qa(run, "question_answering_long_question", "who was the young composer who lived in the old house by the river ?",
+           QA_LONG, top_k=2),
         qa(run, "question_answering_no_word_alignment", QA_QUESTION, QA_LONG, top_k=3, doc_stride=4,
            max_answer_len=3, align_to_words=False),
         fill_mask_case(run, "fill_mask_one", "the movie was [MASK] and the cast was great."),

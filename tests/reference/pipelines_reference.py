@@ -2,11 +2,11 @@
 
 A numpy port of Hugging Face transformers' pipeline post-processing (pipelines/text_classification.py,
 token_classification.py, question_answering.py, fill_mask.py, zero_shot_classification.py), following the
-pipeline spec the C++ pipelines (include/fnet/pipelines/) implement too. Every function is pure:
+semantics of docs/pipelines.md, which the C++ pipelines (include/fnet/pipelines/) implement too. Every function is pure:
 it takes logits, pieces, offsets and ids, never a model or a tokenizer, so the same code checks both the
 model-run fixtures and hand-made logits.
 
-Deliberate differences from transformers, all from the spec:
+Deliberate differences from transformers (docs/pipelines.md lists them all):
 
 * "word" / "answer" is the input text sliced at [start, end) (transformers decodes the pieces, which
   re-normalises the text).
@@ -55,13 +55,13 @@ def resolve_function(function_to_apply, problem_type, num_labels):
         if function_to_apply not in ("softmax", "sigmoid", "none"):
             raise ValueError(f"unknown function_to_apply {function_to_apply!r}")
         return function_to_apply
-    if problem_type == "multi_label_classification":
-        return "sigmoid"
+    # transformers tests multi-label or a single label before single-label; an explicit regression
+    # problem type gives the raw score (docs/pipelines.md: a deliberate difference).
     if problem_type == "regression":
         return "none"
-    if problem_type == "single_label_classification":
-        return "softmax"
-    return "sigmoid" if num_labels == 1 else "softmax"
+    if problem_type == "multi_label_classification" or num_labels == 1:
+        return "sigmoid"
+    return "softmax"
 
 
 def text_classification(row_logits, id2label, problem_type=None, function_to_apply=None, top_k=1):

@@ -131,6 +131,36 @@ struct Rows {
   }
 };
 
+// Rows per forward pass: a batch with more rows (many inputs, or one input with many windows, labels or
+// choices) runs in several passes, so the workspace, which keeps its largest size, stays bounded.
+inline constexpr std::size_t kRowsPerForward = 64;
+// The rows one input may need (windows of a long text, candidate labels, choices); more is an input error
+// (std::invalid_argument), reported for that input alone.
+inline constexpr std::size_t kMaxRowsPerInput = 4096;
+
+inline void check_rows(std::size_t rows, const std::string& who, const char* what) {
+  if (rows > kMaxRowsPerInput)
+    throw std::invalid_argument(who + ": the input needs " + std::to_string(rows) + " rows (" + what + "); at most " +
+                                std::to_string(kMaxRowsPerInput) + " are allowed");
+}
+
+// Pairs put their second text in token type 1, which a model with type_vocab_size 1 has no embedding for.
+inline void check_pairs(const Config& config, const std::string& who) {
+  if (config.type_vocab_size < 2)
+    throw std::invalid_argument(who + ": a pair of texts needs token type 1, but the model's type_vocab_size is " +
+                                std::to_string(config.type_vocab_size));
+}
+
+// Calls visit(rows_of_the_chunk, index_of_its_first_row) for consecutive chunks of at most kRowsPerForward rows.
+template <class Visit>
+void forward_in_chunks(const std::vector<const Encoding*>& rows, std::int64_t length, Visit&& visit) {
+  for (std::size_t b = 0; b < rows.size(); b += kRowsPerForward) {
+    const std::vector<const Encoding*> chunk(rows.begin() + std::ptrdiff_t(b),
+                                             rows.begin() + std::ptrdiff_t(std::min(rows.size(), b + kRowsPerForward)));
+    visit(Rows(chunk, length), b);
+  }
+}
+
 inline RawWindow raw_window(const Encoding& e) { return {e.input_ids, e.char_offsets, nlohmann::json::object()}; }
 
 template <class Row>

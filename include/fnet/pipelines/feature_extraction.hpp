@@ -77,40 +77,12 @@ class FeatureExtractionPipeline {
 
   std::vector<Result> run(const std::vector<const Prepared*>& batch, Workspace<Scalar>& ws) const {
     std::vector<Result> results(batch.size());
-    if (batch.empty()) return results;
     std::vector<const Encoding*> rows;
     for (const Prepared* p : batch) rows.push_back(&p->row);
-    const detail::Rows input(rows, length_);
-    const ModelOutput<Scalar> out = model_.forward(input.ids, input.types, ws);
-    const Index hidden = out.hidden_states.dimension(2);
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      Result& r = results[i];
-      auto token = [&](std::size_t t) {
-        std::vector<double> v(static_cast<std::size_t>(hidden));
-        for (Index h = 0; h < hidden; ++h) v[std::size_t(h)] = double(out.hidden_states(Index(i), Index(t), h));
-        return v;
-      };
-      const std::size_t n = batch[i]->tokens;
-      r.pooled = options_.pooling != Pooling::none;
-      if (options_.pooling == Pooling::none) {
-        for (std::size_t t = 0; t < n; ++t) r.vectors.push_back(token(t));
-      } else if (options_.pooling == Pooling::cls) {
-        r.vectors.push_back(token(0));
-      } else if (options_.pooling == Pooling::pooler) {
-        std::vector<double> v(static_cast<std::size_t>(hidden));
-        for (Index h = 0; h < hidden; ++h) v[std::size_t(h)] = double(out.pooled(Index(i), h));
-        r.vectors.push_back(std::move(v));
-      } else {
-        std::vector<double> mean(std::size_t(hidden), 0.0);
-        for (std::size_t t = 0; t < n; ++t) {
-          const std::vector<double> v = token(t);
-          for (std::size_t h = 0; h < v.size(); ++h) mean[h] += v[h];
-        }
-        for (double& m : mean) m /= double(n);
-        r.vectors.push_back(std::move(mean));
-      }
-      if (options_.raw) r.raw.push_back(detail::raw_window(batch[i]->row));
-    }
+    detail::forward_in_chunks(rows, length_, [&](const detail::Rows& input, std::size_t first) {
+      const ModelOutput<Scalar> out = model_.forward(input.ids, input.types, ws);
+      for (Index c = 0; c < input.ids.dimension(0); ++c) vectors(*batch[first + std::size_t(c)], out, c, results[first + std::size_t(c)]);
+    });
     return results;
   }
 
@@ -120,6 +92,36 @@ class FeatureExtractionPipeline {
   }
 
  private:
+  // The result of one input from row `row` of the forward pass `out`.
+  void vectors(const Prepared& p, const ModelOutput<Scalar>& out, Index row, Result& r) const {
+    const Index hidden = out.hidden_states.dimension(2);
+    auto token = [&](std::size_t t) {
+      std::vector<double> v(static_cast<std::size_t>(hidden));
+      for (Index h = 0; h < hidden; ++h) v[std::size_t(h)] = double(out.hidden_states(row, Index(t), h));
+      return v;
+    };
+    const std::size_t n = p.tokens;
+    r.pooled = options_.pooling != Pooling::none;
+    if (options_.pooling == Pooling::none) {
+      for (std::size_t t = 0; t < n; ++t) r.vectors.push_back(token(t));
+    } else if (options_.pooling == Pooling::cls) {
+      r.vectors.push_back(token(0));
+    } else if (options_.pooling == Pooling::pooler) {
+      std::vector<double> v(static_cast<std::size_t>(hidden));
+      for (Index h = 0; h < hidden; ++h) v[std::size_t(h)] = double(out.pooled(row, h));
+      r.vectors.push_back(std::move(v));
+    } else {
+      std::vector<double> mean(static_cast<std::size_t>(hidden), 0.0);
+      for (std::size_t t = 0; t < n; ++t) {
+        const std::vector<double> v = token(t);
+        for (std::size_t h = 0; h < v.size(); ++h) mean[h] += v[h];
+      }
+      for (double& m : mean) m /= double(n);
+      r.vectors.push_back(std::move(mean));
+    }
+    if (options_.raw) r.raw.push_back(detail::raw_window(p.row));
+  }
+
   FNetModel<Scalar> model_;
   Tokenizer tokenizer_;
   Options options_;

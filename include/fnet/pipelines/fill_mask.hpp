@@ -1,7 +1,8 @@
 // FillMaskPipeline: transformers' pipeline("fill-mask") over an FNetForMaskedLM checkpoint: for each
 // [MASK] in the text, the top_k tokens by probability (softmax over the whole vocabulary), or only among
 // `targets`. A target that is not a piece of the vocabulary is replaced by the first piece it tokenizes
-// to, as transformers does. `sequence` is the input text with that mask replaced by the token's text.
+// to, as transformers does. `sequence` is the input text (up to the row's last token) with that mask
+// replaced by the token's text.
 #pragma once
 
 #include <set>
@@ -93,48 +94,27 @@ class FillMaskPipeline {
     Prepared p{input.text, tokenizer_.encode(input.text, EncodeOptions{length_, Truncation::longest_first, true, 0}), {}};
     for (std::size_t t = 0; t < p.row.input_ids.size(); ++t)
       if (p.row.input_ids[t] == tokenizer_.mask_id() && p.row.sequence_ids[t] == 0) p.masks.push_back(t);
+    // `sequence` outputs repeat the text per candidate: keep only what the row holds (as transformers'
+    // decoded sequence, which ends where the truncated ids do).
+    // A row without padding may have been truncated.
+    if (p.row.input_ids.back() != tokenizer_.pad_id()) {
+      std::int64_t end = 0;
+      for (std::size_t t = 0; t < p.row.offsets.size(); ++t)
+        if (p.row.sequence_ids[t] == 0) end = std::max(end, p.row.offsets[t].second);
+      p.text.resize(static_cast<std::size_t>(end));
+    }
     if (p.masks.empty()) throw std::invalid_argument("fill-mask: the text has no [MASK] token within the first " + std::to_string(length_) + " tokens");
     return p;
   }
 
   std::vector<Result> run(const std::vector<const Prepared*>& batch, Workspace<Scalar>& ws) const {
     std::vector<Result> results(batch.size());
-    if (batch.empty()) return results;
     std::vector<const Encoding*> rows;
     for (const Prepared* p : batch) rows.push_back(&p->row);
-    const detail::Rows input(rows, length_);
-    const ModelOutput<Scalar> out = model_.encoder().forward(input.ids, input.types, ws);
-    const Index hidden = out.hidden_states.dimension(2);
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      const Prepared& p = *batch[i];
-      const detail::CodePoints cps(p.text);
-      for (std::size_t m : p.masks) {
-        const Scalar* h = out.hidden_states.data() + (Index(i) * length_ + Index(m)) * hidden;
-        const MatrixMap<Scalar> logits = model_.predict(ConstMatrixMap<Scalar>(h, 1, hidden), ws);
-        const std::vector<double> probs = detail::softmax(detail::to_doubles(logits.row(0), logits.cols()));
-        std::vector<std::int32_t> ids = targets_;
-        if (ids.empty()) {
-          ids.resize(probs.size());
-          std::iota(ids.begin(), ids.end(), 0);
-        }
-        const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(options_.top_k), ids.size());
-        std::partial_sort(ids.begin(), ids.begin() + std::ptrdiff_t(k), ids.end(), [&](std::int32_t a, std::int32_t b) {
-          return probs[std::size_t(a)] > probs[std::size_t(b)] || (probs[std::size_t(a)] == probs[std::size_t(b)] && a < b);
-        });
-        const TextSpan mask = cps.span(p.row.char_offsets[m].first, p.row.char_offsets[m].second);
-        std::vector<MaskCandidate> fills;
-        for (std::size_t j = 0; j < k; ++j) {
-          MaskCandidate c;
-          c.token = ids[j];
-          c.score = probs[std::size_t(ids[j])];
-          c.token_str = detail::piece_text(tokenizer_.id_to_piece(ids[j]));
-          c.sequence = p.text.substr(0, std::size_t(mask.byte_start)) + c.token_str + p.text.substr(std::size_t(mask.byte_end));
-          fills.push_back(std::move(c));
-        }
-        results[i].masks.push_back(std::move(fills));
-      }
-      if (options_.raw) results[i].raw.push_back(detail::raw_window(p.row));
-    }
+    detail::forward_in_chunks(rows, length_, [&](const detail::Rows& input, std::size_t first) {
+      const ModelOutput<Scalar> out = model_.encoder().forward(input.ids, input.types, ws);
+      for (Index c = 0; c < input.ids.dimension(0); ++c) fill(*batch[first + std::size_t(c)], out, c, results[first + std::size_t(c)], ws);
+    });
     return results;
   }
 
@@ -144,6 +124,45 @@ class FillMaskPipeline {
   }
 
  private:
+  // The candidates for every mask of one input, from row `row` of the forward pass `out`.
+  void fill(const Prepared& p, const ModelOutput<Scalar>& out, Index row, Result& result, Workspace<Scalar>& ws) const {
+    const Index hidden = out.hidden_states.dimension(2);
+    const detail::CodePoints cps(p.text);
+    std::vector<std::vector<double>> mask_logits;
+    for (std::size_t m : p.masks) {
+      const Scalar* h = out.hidden_states.data() + (row * length_ + Index(m)) * hidden;
+      const MatrixMap<Scalar> logits = model_.predict(ConstMatrixMap<Scalar>(h, 1, hidden), ws);
+      std::vector<double> z = detail::to_doubles(logits.row(0), logits.cols());
+      const std::vector<double> probs = detail::softmax(z);
+      std::vector<std::int32_t> ids = targets_;
+      if (ids.empty()) {
+        ids.resize(probs.size());
+        std::iota(ids.begin(), ids.end(), 0);
+      }
+      const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(options_.top_k), ids.size());
+      std::partial_sort(ids.begin(), ids.begin() + std::ptrdiff_t(k), ids.end(), [&](std::int32_t a, std::int32_t b) {
+        return probs[std::size_t(a)] > probs[std::size_t(b)] || (probs[std::size_t(a)] == probs[std::size_t(b)] && a < b);
+      });
+      const TextSpan mask = cps.span(p.row.char_offsets[m].first, p.row.char_offsets[m].second);
+      std::vector<MaskCandidate> fills;
+      for (std::size_t j = 0; j < k; ++j) {
+        MaskCandidate candidate;
+        candidate.token = ids[j];
+        candidate.score = probs[std::size_t(ids[j])];
+        candidate.token_str = detail::piece_text(tokenizer_.id_to_piece(ids[j]));
+        candidate.sequence =
+            p.text.substr(0, std::size_t(mask.byte_start)) + candidate.token_str + p.text.substr(std::size_t(mask.byte_end));
+        fills.push_back(std::move(candidate));
+      }
+      result.masks.push_back(std::move(fills));
+      if (options_.raw) mask_logits.push_back(std::move(z));
+    }
+    if (options_.raw) {
+      result.raw.push_back(detail::raw_window(p.row));
+      result.raw.back().outputs["mask_logits"] = std::move(mask_logits);
+    }
+  }
+
   FNetForMaskedLM<Scalar> model_;
   Tokenizer tokenizer_;
   Options options_;

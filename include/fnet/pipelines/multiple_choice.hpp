@@ -46,6 +46,7 @@ class MultipleChoicePipeline {
   MultipleChoicePipeline(const std::string& model_dir, const Options& options = {}, const LoadOptions& load = {})
       : model_(FNetForMultipleChoice<Scalar>::load(model_dir, load)), tokenizer_(model_dir), options_(options) {
     length_ = detail::padded_length(options.max_length, tokenizer_, model_.config(), 3, "multiple-choice");
+    detail::check_pairs(model_.config(), "multiple-choice " + model_dir);
   }
 
   std::int64_t max_length() const { return length_; }
@@ -53,13 +54,15 @@ class MultipleChoicePipeline {
 
   Prepared prepare(const Input& input) const {
     if (input.choices.empty()) throw std::invalid_argument("multiple-choice: no choices");
+    detail::check_rows(input.choices.size(), "multiple-choice", "one per choice");
     Prepared p;
     for (const std::string& choice : input.choices)
       p.rows.push_back(tokenizer_.encode_pair(input.question, choice, EncodeOptions{length_, Truncation::longest_first, true, 0}));
     return p;
   }
 
-  // Inputs with the same number of choices share one forward pass ((inputs, choices, L) ids).
+  // Inputs with the same number of choices share a forward pass ((inputs, choices, L) ids), up to
+  // kRowsPerForward rows (one input always fits: its choices are capped at kMaxRowsPerInput).
   std::vector<Result> run(const std::vector<const Prepared*>& batch, Workspace<Scalar>& ws) const {
     std::vector<Result> results(batch.size());
     std::vector<bool> done(batch.size(), false);
@@ -68,7 +71,8 @@ class MultipleChoicePipeline {
       const std::size_t choices = batch[first]->rows.size();
       std::vector<std::size_t> group;
       for (std::size_t i = first; i < batch.size(); ++i)
-        if (!done[i] && batch[i]->rows.size() == choices) group.push_back(i), done[i] = true;
+        if (!done[i] && batch[i]->rows.size() == choices && (group.empty() || (group.size() + 1) * choices <= detail::kRowsPerForward))
+          group.push_back(i), done[i] = true;
       ChoiceTokenIds ids(Index(group.size()), Index(choices), length_), types(Index(group.size()), Index(choices), length_);
       for (std::size_t g = 0; g < group.size(); ++g)
         for (std::size_t c = 0; c < choices; ++c)
@@ -81,7 +85,7 @@ class MultipleChoicePipeline {
         Result& r = results[group[g]];
         for (std::size_t c = 0; c < choices; ++c) r.logits.push_back(double(logits(Index(g), Index(c))));
         r.scores = detail::softmax(r.logits);
-        r.best = std::int64_t(detail::argmax(r.scores));
+        r.best = std::int64_t(detail::argmax(r.logits));
         if (options_.raw)
           for (std::size_t c = 0; c < choices; ++c) {
             r.raw.push_back(detail::raw_window(batch[group[g]]->rows[c]));

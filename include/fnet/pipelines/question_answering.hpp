@@ -143,6 +143,7 @@ class QuestionAnsweringPipeline {
   QuestionAnsweringPipeline(const std::string& model_dir, const Options& options = {}, const LoadOptions& load = {})
       : model_(FNetForQuestionAnswering<Scalar>::load(model_dir, load)), tokenizer_(model_dir), options_(options) {
     length_ = detail::padded_length(options.max_length, tokenizer_, model_.config(), 4, "question-answering");
+    if (model_.config().type_vocab_size < 2) detail::check_pairs(model_.config(), "question-answering " + model_dir);
     if (options.top_k < 1) throw std::invalid_argument("question-answering: top_k must be at least 1");
     if (options.max_answer_len < 1) throw std::invalid_argument("question-answering: max_answer_len must be at least 1");
   }
@@ -162,6 +163,7 @@ class QuestionAnsweringPipeline {
     std::int64_t stride = options_.doc_stride >= 0 ? options_.doc_stride : std::min<std::int64_t>(length_ / 2, 128);
     if (options_.doc_stride < 0) stride = std::min(stride, room - 1);  // the default adapts to a long question
     p.rows = tokenizer_.encode_pair_windows(input.question, input.context, EncodeOptions{length_, Truncation::only_second, true, stride});
+    detail::check_rows(p.rows.size(), "question-answering", "windows of a long context");
     // Words over the whole context: a new word at each token that starts one ('▁').
     const Encoding whole = tokenizer_.encode(input.context, EncodeOptions{0, Truncation::do_not_truncate, false, 0});
     std::vector<std::int64_t> word_of(whole.input_ids.size(), -1);
@@ -192,21 +194,23 @@ class QuestionAnsweringPipeline {
     for (const Prepared* p : batch)
       for (const Encoding& e : p->rows) rows.push_back(&e);
     std::vector<Result> results(batch.size());
-    if (rows.empty()) return results;
-    const detail::Rows input(rows, length_);
-    const auto out = model_.forward(input.ids, input.types, ws);
-    Index r = 0;
+    std::vector<std::vector<double>> starts(rows.size()), ends(rows.size());
+    detail::forward_in_chunks(rows, length_, [&](const detail::Rows& input, std::size_t first) {
+      const auto out = model_.forward(input.ids, input.types, ws);
+      for (Index r = 0; r < out.start_logits.dimension(0); ++r)
+        for (Index t = 0; t < out.start_logits.dimension(1); ++t) {
+          starts[first + std::size_t(r)].push_back(double(out.start_logits(r, t)));
+          ends[first + std::size_t(r)].push_back(double(out.end_logits(r, t)));
+        }
+    });
+    std::size_t r = 0;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       std::vector<AnswerWindow> windows;
       for (std::size_t w = 0; w < batch[i]->rows.size(); ++w, ++r) {
         const Encoding& e = batch[i]->rows[w];
         AnswerWindow a;
-        a.start_logits.resize(e.input_ids.size());
-        a.end_logits.resize(e.input_ids.size());
-        for (std::size_t t = 0; t < e.input_ids.size(); ++t) {
-          a.start_logits[t] = double(out.start_logits(r, Index(t)));
-          a.end_logits[t] = double(out.end_logits(r, Index(t)));
-        }
+        a.start_logits = std::move(starts[r]);
+        a.end_logits = std::move(ends[r]);
         a.sequence_ids = e.sequence_ids;
         a.offsets = e.char_offsets;
         a.word_ids = batch[i]->word_ids[w];

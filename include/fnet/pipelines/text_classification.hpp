@@ -57,8 +57,8 @@ struct TextClassificationResult {
 inline void to_json(nlohmann::json& j, const LabelScore& s) { j = {{"label", s.label}, {"score", s.score}}; }
 inline void to_json(nlohmann::json& j, const TextClassificationResult& r) { j = r.labels; }
 
-// transformers' default function: sigmoid for multi-label (or a single label without a problem type),
-// softmax for single-label, none for regression.
+// transformers' default function: sigmoid for multi-label or a single label, else softmax; except that an
+// explicit regression problem type gives the raw score (transformers would apply a sigmoid).
 inline ClassificationFunction default_classification_function(const Config& config) {
   if (config.problem_type == "regression") return ClassificationFunction::none;
   if (config.problem_type == "multi_label_classification" || config.num_labels() == 1) return ClassificationFunction::sigmoid;
@@ -96,6 +96,7 @@ class TextClassificationPipeline {
   TextClassificationPipeline(const std::string& model_dir, const Options& options = {}, const LoadOptions& load = {})
       : model_(FNetForSequenceClassification<Scalar>::load(model_dir, load)), tokenizer_(model_dir), options_(options) {
     length_ = detail::padded_length(options.max_length, tokenizer_, model_.config(), 3, "text-classification");
+    if (model_.config().num_labels() < 1) throw format_error(model_dir + "/config.json: text-classification needs at least one label");
     stride_ = options.stride >= 0 ? options.stride : length_ / 4;
     if (options.long_text == LongText::windows && stride_ >= length_ - 2)
       throw std::invalid_argument("text-classification: stride " + std::to_string(stride_) + " leaves no room in windows of " +
@@ -110,8 +111,15 @@ class TextClassificationPipeline {
   // Tokenizes one input (throws std::invalid_argument for text that is not UTF-8).
   Prepared prepare(const Input& input) const {
     EncodeOptions e{length_, Truncation::longest_first, true, stride_};
-    if (input.text_pair) return {{tokenizer_.encode_pair(input.text, *input.text_pair, e)}};
-    if (options_.long_text == LongText::windows) return {tokenizer_.encode_windows(input.text, e)};
+    if (input.text_pair) {
+      detail::check_pairs(model_.config(), "text-classification");
+      return {{tokenizer_.encode_pair(input.text, *input.text_pair, e)}};
+    }
+    if (options_.long_text == LongText::windows) {
+      Prepared p{tokenizer_.encode_windows(input.text, e)};
+      detail::check_rows(p.rows.size(), "text-classification", "windows of a long text");
+      return p;
+    }
     return {{tokenizer_.encode(input.text, e)}};
   }
 
@@ -120,21 +128,22 @@ class TextClassificationPipeline {
     for (const Prepared* p : batch)
       for (const Encoding& e : p->rows) rows.push_back(&e);
     std::vector<Result> results(batch.size());
-    if (rows.empty()) return results;
-    const detail::Rows input(rows, length_);
-    const TensorView<Scalar, 2> logits = model_.forward(input.ids, input.types, ws);
-    const Index labels = logits.dimension(1);
-    Index r = 0;
+    std::vector<std::vector<double>> row_logits(rows.size());
+    detail::forward_in_chunks(rows, length_, [&](const detail::Rows& input, std::size_t first) {
+      const TensorView<Scalar, 2> logits = model_.forward(input.ids, input.types, ws);
+      for (Index r = 0; r < logits.dimension(0); ++r)
+        for (Index j = 0; j < logits.dimension(1); ++j) row_logits[first + std::size_t(r)].push_back(double(logits(r, j)));
+    });
+    const std::size_t labels = static_cast<std::size_t>(model_.config().num_labels());
+    std::size_t r = 0;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       Result& out = results[i];
-      out.logits.assign(std::size_t(labels), 0.0);
+      out.logits.assign(labels, 0.0);
       for (const Encoding& e : batch[i]->rows) {
-        for (Index j = 0; j < labels; ++j) out.logits[std::size_t(j)] += double(logits(r, j));
+        for (std::size_t j = 0; j < labels; ++j) out.logits[j] += row_logits[r][j];
         if (options_.raw) {
           out.raw.push_back(detail::raw_window(e));
-          std::vector<double> row(static_cast<std::size_t>(labels));
-          for (Index j = 0; j < labels; ++j) row[std::size_t(j)] = double(logits(r, j));
-          out.raw.back().outputs["logits"] = row;
+          out.raw.back().outputs["logits"] = row_logits[r];
         }
         ++r;
       }

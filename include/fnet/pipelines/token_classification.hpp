@@ -93,12 +93,12 @@ struct ScoredToken {
 }  // namespace detail
 
 // Post-processing: logits (one row per token, one column per label) → entities. `labels` are the
-// label names by id.
+// label names by id. Throws std::invalid_argument when a logits row's length differs from labels.size().
 inline TokenClassificationResult tag_tokens(std::string_view text, const std::vector<TokenForTagging>& tokens,
                                             const std::vector<std::vector<double>>& logits, const std::vector<std::string>& labels,
                                             Aggregation strategy, const std::vector<std::string>& ignore_labels) {
   const detail::CodePoints cps(text);
-  auto label_of = [&](std::size_t i) { return i < labels.size() ? labels[i] : "LABEL_" + std::to_string(i); };
+  auto label_of = [&](std::size_t i) { return labels[i]; };
   auto make = [&](std::string label, double score, std::int64_t index, std::int64_t start, std::int64_t end) {
     Entity e;
     e.label = std::move(label);
@@ -109,6 +109,11 @@ inline TokenClassificationResult tag_tokens(std::string_view text, const std::ve
     return e;
   };
   static const std::string kUnderline = "\xE2\x96\x81";
+  if (labels.empty()) throw std::invalid_argument("token-classification: no labels");
+  for (const auto& row : logits)
+    if (row.size() != labels.size())
+      throw std::invalid_argument("token-classification: a logits row has " + std::to_string(row.size()) + " values for " +
+                                  std::to_string(labels.size()) + " labels");
 
   std::vector<detail::ScoredToken> pre;  // transformers' pre-entities
   bool first_of_text = true;
@@ -194,6 +199,7 @@ class TokenClassificationPipeline {
   TokenClassificationPipeline(const std::string& model_dir, const Options& options = {}, const LoadOptions& load = {})
       : model_(FNetForTokenClassification<Scalar>::load(model_dir, load)), tokenizer_(model_dir), options_(options) {
     length_ = detail::padded_length(options.max_length, tokenizer_, model_.config(), 2, "token-classification");
+    if (model_.config().num_labels() < 1) throw format_error(model_dir + "/config.json: token-classification needs at least one label");
     for (std::int64_t i = 0; i < model_.config().num_labels(); ++i) {
       const auto name = model_.config().id2label.find(i);
       labels_.push_back(name != model_.config().id2label.end() ? name->second : "LABEL_" + std::to_string(i));
@@ -209,27 +215,28 @@ class TokenClassificationPipeline {
 
   std::vector<Result> run(const std::vector<const Prepared*>& batch, Workspace<Scalar>& ws) const {
     std::vector<Result> results(batch.size());
-    if (batch.empty()) return results;
     std::vector<const Encoding*> rows;
     for (const Prepared* p : batch) rows.push_back(&p->row);
-    const detail::Rows input(rows, length_);
-    const auto out = model_.forward(input.ids, input.types, ws);
-    const Index labels = out.logits.dimension(2);
-    for (std::size_t i = 0; i < batch.size(); ++i) {
-      const Encoding& e = batch[i]->row;
-      std::vector<TokenForTagging> tokens(e.input_ids.size());
-      std::vector<std::vector<double>> logits(e.input_ids.size(), std::vector<double>(std::size_t(labels)));
-      for (std::size_t t = 0; t < e.input_ids.size(); ++t) {
-        tokens[t] = {tokenizer_.id_to_piece(e.input_ids[t]), e.char_offsets[t].first, e.char_offsets[t].second,
-                     e.sequence_ids[t] < 0 || detail::is_special(tokenizer_, e.input_ids[t])};
-        for (Index j = 0; j < labels; ++j) logits[t][std::size_t(j)] = double(out.logits(Index(i), Index(t), j));
+    detail::forward_in_chunks(rows, length_, [&](const detail::Rows& input, std::size_t first) {
+      const auto out = model_.forward(input.ids, input.types, ws);
+      const Index labels = out.logits.dimension(2);
+      for (Index c = 0; c < out.logits.dimension(0); ++c) {
+        const std::size_t i = first + std::size_t(c);
+        const Encoding& e = batch[i]->row;
+        std::vector<TokenForTagging> tokens(e.input_ids.size());
+        std::vector<std::vector<double>> logits(e.input_ids.size(), std::vector<double>(std::size_t(labels)));
+        for (std::size_t t = 0; t < e.input_ids.size(); ++t) {
+          tokens[t] = {tokenizer_.id_to_piece(e.input_ids[t]), e.char_offsets[t].first, e.char_offsets[t].second,
+                       e.sequence_ids[t] < 0 || detail::is_special(tokenizer_, e.input_ids[t])};
+          for (Index j = 0; j < labels; ++j) logits[t][std::size_t(j)] = double(out.logits(c, Index(t), j));
+        }
+        results[i] = tag_tokens(batch[i]->text, tokens, logits, labels_, options_.aggregation_strategy, options_.ignore_labels);
+        if (options_.raw) {
+          results[i].raw.push_back(detail::raw_window(e));
+          results[i].raw.back().outputs["logits"] = logits;
+        }
       }
-      results[i] = tag_tokens(batch[i]->text, tokens, logits, labels_, options_.aggregation_strategy, options_.ignore_labels);
-      if (options_.raw) {
-        results[i].raw.push_back(detail::raw_window(e));
-        results[i].raw.back().outputs["logits"] = logits;
-      }
-    }
+    });
     return results;
   }
 

@@ -104,6 +104,7 @@ class ZeroShotClassificationPipeline {
       throw std::invalid_argument("zero-shot-classification: an NLI model needs at least 2 labels; " + model_dir + " has " +
                                   std::to_string(model_.config().num_labels()));
     std::tie(entail_, contradict_) = nli_label_ids(model_.config());
+    detail::check_pairs(model_.config(), "zero-shot-classification " + model_dir);
   }
 
   std::int64_t max_length() const { return length_; }
@@ -115,6 +116,7 @@ class ZeroShotClassificationPipeline {
   Prepared prepare(const Input& input) const {
     Prepared p{input.sequence, input.candidate_labels.empty() ? options_.candidate_labels : input.candidate_labels, {}};
     if (p.labels.empty()) throw std::invalid_argument("zero-shot-classification: no candidate_labels");
+    detail::check_rows(p.labels.size(), "zero-shot-classification", "one per candidate label");
     for (const std::string& label : p.labels) {
       std::string hypothesis = options_.hypothesis_template;
       const std::size_t at = hypothesis.find("{}");
@@ -131,18 +133,18 @@ class ZeroShotClassificationPipeline {
     for (const Prepared* p : batch)
       for (const Encoding& e : p->rows) rows.push_back(&e);
     std::vector<Result> results(batch.size());
-    if (rows.empty()) return results;
-    const detail::Rows input(rows, length_);
-    const TensorView<Scalar, 2> logits = model_.forward(input.ids, input.types, ws);
-    Index r = 0;
+    std::vector<std::vector<double>> row_logits(rows.size());
+    detail::forward_in_chunks(rows, length_, [&](const detail::Rows& input, std::size_t first) {
+      const TensorView<Scalar, 2> logits = model_.forward(input.ids, input.types, ws);
+      for (Index r = 0; r < logits.dimension(0); ++r)
+        for (Index j = 0; j < logits.dimension(1); ++j) row_logits[first + std::size_t(r)].push_back(double(logits(r, j)));
+    });
+    std::size_t r = 0;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       std::vector<std::vector<double>> rows_logits;
       std::vector<RawWindow> raw;
       for (const Encoding& e : batch[i]->rows) {
-        std::vector<double> row(static_cast<std::size_t>(logits.dimension(1)));
-        for (Index j = 0; j < logits.dimension(1); ++j) row[std::size_t(j)] = double(logits(r, j));
-        ++r;
-        rows_logits.push_back(std::move(row));
+        rows_logits.push_back(std::move(row_logits[r++]));
         if (options_.raw) {
           raw.push_back(detail::raw_window(e));
           raw.back().outputs["logits"] = rows_logits.back();
