@@ -31,7 +31,9 @@ Needs Debian's /usr/bin/python3 (python3-torch, numpy, sentencepiece), spm_train
 Status (2026-12-01, issue 13 open): the stages run end to end and export loadable models, but this recipe
 does not reach the targets yet. Measured with 2 layers x 128 hidden, vocabulary 16,000, length 128,
 5,000 MLM steps (34 min, 1 torch thread, Xeon): MLM loss 4.8; the IMDB sentiment stage does not learn
-(loss stays at ln 2 with lr 2e-4 and 1e-3), and SST-2 dev reaches 0.77 after one epoch. The pretrained
+(loss stays at ln 2 with lr 2e-4 and 1e-3); after 2 SST-2 epochs (lr 1e-4): SST-2 dev 0.7844 (target
+0.86), held-out IMDB with windows 0.6068 (target 0.85), natural/SST-style pairs agree 100% (target 95%),
+fill-mask "this movie is [MASK] ." top 5: bad, great, good, so, well. The pretrained
 features are good (a mean-pooled probe on IMDB windows: 0.73 vs 0.68 from random weights after 300
 steps), but MLM alone never trains the [CLS] position, which FNetForSequenceClassification's pooler
 reads: with FNet's Fourier mixing, position 0 carries the sequence's DC component and varies little
