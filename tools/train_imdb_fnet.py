@@ -37,8 +37,11 @@ fill-mask "this movie is [MASK] ." top 5: bad, great, good, so, well. The pretra
 features are good (a mean-pooled probe on IMDB windows: 0.73 vs 0.68 from random weights after 300
 steps), but MLM alone never trains the [CLS] position, which FNetForSequenceClassification's pooler
 reads: with FNet's Fourier mixing, position 0 carries the sequence's DC component and varies little
-across inputs. Next: pretrain as FNetForPreTraining (MLM + next-sentence prediction, as the paper did)
-so that [CLS] and the pooler learn to summarise a row.
+across inputs. Adding the nsp stage (1,500 steps of MLM + next-sentence prediction as FNetForPreTraining, 13 min) and
+SST-2 lr 2e-4: SST-2 dev 0.8394 (F16 export; the from-scratch sst2-fnet-small has 0.8165), held-out IMDB
+0.7016, natural/SST-style pairs agree 100% (94% correct), int8 = fp32 accuracy; the IMDB stage still does
+not learn at lr 2e-4 in one epoch. Next: longer NSP, a working sentiment stage (higher lr, more epochs),
+then the targets; the models are not shipped until they meet them.
 """
 import argparse
 import json
