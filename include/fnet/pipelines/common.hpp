@@ -23,6 +23,7 @@
 #include "fnet/config.hpp"
 #include "fnet/tensor.hpp"
 #include "fnet/text/tokenizer.hpp"
+#include "fnet/workspace.hpp"
 
 namespace fnet {
 
@@ -159,6 +160,20 @@ void forward_in_chunks(const std::vector<const Encoding*>& rows, std::int64_t le
                                              rows.begin() + std::ptrdiff_t(std::min(rows.size(), b + kRowsPerForward)));
     visit(Rows(chunk, length), b);
   }
+}
+
+// One logits vector per row from a model whose forward() gives (rows, labels) logits (sequence
+// classification), in forward passes of at most kRowsPerForward rows.
+template <class Model, class Scalar>
+std::vector<std::vector<double>> row_logits(const Model& model, const std::vector<const Encoding*>& rows, std::int64_t length,
+                                            Workspace<Scalar>& ws) {
+  std::vector<std::vector<double>> out(rows.size());
+  forward_in_chunks(rows, length, [&](const Rows& input, std::size_t first) {
+    const TensorView<Scalar, 2> logits = model.forward(input.ids, input.types, ws);
+    for (Index r = 0; r < logits.dimension(0); ++r)
+      for (Index j = 0; j < logits.dimension(1); ++j) out[first + std::size_t(r)].push_back(double(logits(r, j)));
+  });
+  return out;
 }
 
 inline RawWindow raw_window(const Encoding& e) { return {e.input_ids, e.char_offsets, nlohmann::json::object()}; }

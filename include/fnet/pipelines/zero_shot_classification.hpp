@@ -133,12 +133,7 @@ class ZeroShotClassificationPipeline {
     for (const Prepared* p : batch)
       for (const Encoding& e : p->rows) rows.push_back(&e);
     std::vector<Result> results(batch.size());
-    std::vector<std::vector<double>> row_logits(rows.size());
-    detail::forward_in_chunks(rows, length_, [&](const detail::Rows& input, std::size_t first) {
-      const TensorView<Scalar, 2> logits = model_.forward(input.ids, input.types, ws);
-      for (Index r = 0; r < logits.dimension(0); ++r)
-        for (Index j = 0; j < logits.dimension(1); ++j) row_logits[first + std::size_t(r)].push_back(double(logits(r, j)));
-    });
+    std::vector<std::vector<double>> row_logits = detail::row_logits(model_, rows, length_, ws);
     std::size_t r = 0;
     for (std::size_t i = 0; i < batch.size(); ++i) {
       std::vector<std::vector<double>> rows_logits;
