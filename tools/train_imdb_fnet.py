@@ -40,8 +40,9 @@ reads: with FNet's Fourier mixing, position 0 carries the sequence's DC componen
 across inputs. Adding the nsp stage (1,500 steps of MLM + next-sentence prediction as FNetForPreTraining, 13 min) and
 SST-2 lr 2e-4: SST-2 dev 0.8394 (F16 export; the from-scratch sst2-fnet-small has 0.8165), held-out IMDB
 0.7016, natural/SST-style pairs agree 100% (94% correct), int8 = fp32 accuracy; the IMDB stage still does
-not learn at lr 2e-4 in one epoch. Next: longer NSP, a working sentiment stage (higher lr, more epochs),
-then the targets; the models are not shipped until they meet them.
+not learn at lr 2e-4 in one epoch. With lr 1e-3 for 3 epochs it does (loss 0.33), and the defaults now
+are that run's: SST-2 dev 0.8188, held-out IMDB 0.8496, pairs agree 100% (96% correct). The models are
+not shipped until they meet the targets (SST-2 >= 0.86, IMDB >= 0.85).
 """
 import argparse
 import json
@@ -81,25 +82,25 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", default=DEFAULT_SHARED, help="folder with imdb/ and sst2/")
     p.add_argument("--work", default=os.path.join(REPO, "build-train"), help="stage results")
-    p.add_argument("--stages", default="vocab,mlm,imdb,sst2,export")
+    p.add_argument("--stages", default="vocab,mlm,nsp,imdb,sst2,export")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--threads", type=int, default=1, help="torch threads; the weights depend on it")
     p.add_argument("--heldout", type=int, default=2500, help="IMDB labelled reviews held out of every stage")
     p.add_argument("--vocab-size", type=int, default=16000)
     p.add_argument("--length", type=int, default=128, help="padded length of every row, all stages")
-    p.add_argument("--hidden", type=int, default=256)
-    p.add_argument("--layers", type=int, default=4)
+    p.add_argument("--hidden", type=int, default=128)
+    p.add_argument("--layers", type=int, default=2)
     p.add_argument("--intermediate", type=int, default=None, help="default 4 * hidden")
     p.add_argument("--dropout", type=float, default=0.1)
-    p.add_argument("--mlm-steps", type=int, default=6000)
+    p.add_argument("--mlm-steps", type=int, default=5000)
     p.add_argument("--mlm-batch", type=int, default=32)
     p.add_argument("--mlm-lr", type=float, default=1e-3)
     p.add_argument("--nsp-steps", type=int, default=1500, help="stage nsp: continued MLM + next-sentence steps")
     p.add_argument("--nsp-lr", type=float, default=5e-4)
-    p.add_argument("--imdb-epochs", type=int, default=1)
-    p.add_argument("--imdb-lr", type=float, default=2e-4)
+    p.add_argument("--imdb-epochs", type=int, default=3)
+    p.add_argument("--imdb-lr", type=float, default=1e-3)
     p.add_argument("--sst2-epochs", type=int, default=2)
-    p.add_argument("--sst2-lr", type=float, default=1e-4)
+    p.add_argument("--sst2-lr", type=float, default=2e-4)
     p.add_argument("--batch", type=int, default=32, help="batch of the classification stages")
     p.add_argument("--limit", type=int, default=0, help="trials: use only the first N texts of each source")
     p.add_argument("--mlm-out", default=MLM_OUT, help="the masked-LM model folder to (over)write")
