@@ -23,6 +23,8 @@
 
 #include <fnet/pipelines/text_classification.hpp>
 
+#include "progress.hpp"
+
 #ifndef FNET_DEFAULT_MODEL_DIR
 #define FNET_DEFAULT_MODEL_DIR "examples/models/sst2-fnet-small"
 #endif
@@ -101,26 +103,6 @@ Options parse(int argc, char** argv) {
   if (o.threads == 0) o.threads = int(std::max(1u, std::thread::hardware_concurrency()));
   return o;
 }
-
-// A one-line progress report on stderr, only when a person is watching it.
-class Progress {
- public:
-  Progress() : enabled_(isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()) {}
-  void update(std::size_t done) {
-    if (!enabled_) return;
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    std::fprintf(stderr, "\r[%-20.*s] %zu inputs, %.0f/s", int(done / 32 % 21), "====================", done,
-                 seconds > 0 ? double(done) / seconds : 0.0);
-    std::fflush(stderr);
-  }
-  ~Progress() {
-    if (enabled_) std::fprintf(stderr, "\n");
-  }
-
- private:
-  bool enabled_;
-  std::chrono::steady_clock::time_point start_;
-};
 
 using Classifier = fnet::TextClassificationPipeline<float>;
 

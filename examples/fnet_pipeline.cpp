@@ -31,6 +31,8 @@
 #include <fnet/fnet.hpp>
 #include <fnet/pipelines/input.hpp>
 
+#include "progress.hpp"
+
 namespace {
 
 const char* const kTasks[] = {"text-classification", "token-classification", "question-answering", "fill-mask",
@@ -247,25 +249,6 @@ std::string plain(const fnet::MultipleChoiceResult& r) {
   for (double v : r.scores) s += "\t" + fixed(v);
   return s;
 }
-
-// A one-line progress report on stderr, only when a person is watching it.
-class Progress {
- public:
-  Progress() : enabled_(isatty(STDERR_FILENO) != 0), start_(std::chrono::steady_clock::now()) {}
-  void update(std::size_t done, std::size_t failed) {
-    if (!enabled_) return;
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    std::fprintf(stderr, "\r%zu inputs (%zu failed), %.0f/s ", done, failed, seconds > 0 ? double(done) / seconds : 0.0);
-    std::fflush(stderr);
-  }
-  ~Progress() {
-    if (enabled_) std::fprintf(stderr, "\n");
-  }
-
- private:
-  bool enabled_;
-  std::chrono::steady_clock::time_point start_;
-};
 
 // One batch of inputs in order: each either prepared for the pipeline or an error for its line.
 template <class Pipeline>
