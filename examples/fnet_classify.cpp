@@ -7,10 +7,8 @@
 // Without TEXT arguments every line of standard input is classified, streaming: input is read one batch at
 // a time (constant memory however long the input) and each batch's results are flushed before the next is
 // read. Plain output: "label<TAB>probability" per input; --json: one JSON object per input.
-#include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>

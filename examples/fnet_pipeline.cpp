@@ -12,10 +12,8 @@
 // --max-input-bytes, a fill-mask text without [MASK], ...) prints {"error": "...", "line": N} in its place
 // and the stream goes on; the exit status is then 1 at the end. A model or file error stops at once with
 // one line on stderr and status 1. Usage errors exit with status 2.
-#include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
