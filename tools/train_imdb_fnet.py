@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Pretrain an FNet masked LM on IMDB reviews, then fine-tune it into the example sentiment classifier.
 
-  /usr/bin/python3 tools/train_imdb_fnet.py [--work DIR] [--stages vocab,mlm,imdb,sst2,export] [options]
+  /usr/bin/python3 tools/train_imdb_fnet.py [--work DIR] [--stages vocab,mlm,nsp,sst2,export] [options]
 
 One command reproduces both shipped models (examples/models/imdb-fnet-mlm and
 examples/models/sst2-fnet-imdb). Stages, each deterministic for a given seed and thread count, each
@@ -16,9 +16,13 @@ writing its result into --work (default build-train/) so that a later stage can 
           review text (training part + unlabelled): each review tokenized, cut into rows of --length
           tokens ([CLS] ... [SEP], the last piece padded), BERT masking (15% of the text tokens; of those
           80% [MASK], 10% a random token, 10% unchanged), cross-entropy on the masked positions only.
-3. imdb   Intermediate sentiment training: FNetForSequenceClassification initialised from the MLM encoder,
-          on the IMDB training part, a random window of --length tokens per review per epoch.
-4. sst2   Fine-tuning on SST-2 train at the same padded length. Every phrase is used in its SST form
+3. nsp    Continued pretraining with masked LM + next-sentence prediction (FNetForPreTraining), which
+          trains the [CLS] position and pooler that sequence classification reads.
+   imdb   (optional, not in the default stages) Intermediate sentiment training on the IMDB training part,
+          a random window of --length tokens per review per epoch; --sst2-from imdb starts SST-2 from it.
+4. sst2   Fine-tuning on SST-2 train at the same padded length, from the pretrained encoder, with
+          --sst2-imdb-rows random windows of IMDB training reviews added to every batch (so that the
+          classifier also learns whole reviews). Every phrase is used in its SST form
           (lower-cased, PTB-tokenised) and in a detokenised natural form ("did n't" -> "didn't", "-lrb-" ->
           "(", punctuation attached, first letter capitalised), so that natural text and SST-style text
           get the same labels. The epoch with the best SST-2 dev accuracy is kept (dev selects; say so).
@@ -28,21 +32,21 @@ writing its result into --work (default build-train/) so that a later stage can 
 Needs Debian's /usr/bin/python3 (python3-torch, numpy, sentencepiece), spm_train, and ../shared/data
 (imdb/, sst2/).
 
-Status (2026-12-01, issue 13 open): the stages run end to end and export loadable models, but this recipe
-does not reach the targets yet. Measured with 2 layers x 128 hidden, vocabulary 16,000, length 128,
-5,000 MLM steps (34 min, 1 torch thread, Xeon): MLM loss 4.8; the IMDB sentiment stage does not learn
-(loss stays at ln 2 with lr 2e-4 and 1e-3); after 2 SST-2 epochs (lr 1e-4): SST-2 dev 0.7844 (target
-0.86), held-out IMDB with windows 0.6068 (target 0.85), natural/SST-style pairs agree 100% (target 95%),
-fill-mask "this movie is [MASK] ." top 5: bad, great, good, so, well. The pretrained
-features are good (a mean-pooled probe on IMDB windows: 0.73 vs 0.68 from random weights after 300
-steps), but MLM alone never trains the [CLS] position, which FNetForSequenceClassification's pooler
-reads: with FNet's Fourier mixing, position 0 carries the sequence's DC component and varies little
-across inputs. Adding the nsp stage (1,500 steps of MLM + next-sentence prediction as FNetForPreTraining, 13 min) and
-SST-2 lr 2e-4: SST-2 dev 0.8394 (F16 export; the from-scratch sst2-fnet-small has 0.8165), held-out IMDB
-0.7016, natural/SST-style pairs agree 100% (94% correct), int8 = fp32 accuracy; the IMDB stage still does
-not learn at lr 2e-4 in one epoch. With lr 1e-3 for 3 epochs it does (loss 0.33), and the defaults now
-are that run's: SST-2 dev 0.8188, held-out IMDB 0.8496, pairs agree 100% (96% correct). The models are
-not shipped until they meet the targets (SST-2 >= 0.86, IMDB >= 0.85).
+What the defaults give (2 layers x 128 hidden, vocabulary 16,000, length 128; Xeon, 1 torch thread;
+the shipped models): SST-2 dev 0.8349, held-out IMDB with windows 0.8728, natural/SST-style pairs agree
+100% (94% correct), fill-mask "this movie is [MASK] ." top 5: bad, good, great, that, boring. About 85 min:
+vocabulary 1.5, tokenizing 2, MLM 34, MLM+NSP 13, SST-2 30-37.
+Findings behind the recipe (same machine; SST-2 dev / held-out IMDB):
+- MLM alone never trains the [CLS] position that the pooler and the classification heads read (with
+  FNet's Fourier mixing, position 0 carries the sequence's DC component and varies little across inputs):
+  fine-tuned from the MLM alone, 0.7844 / 0.6068, and a separate IMDB sentiment stage does not learn
+  (loss stays at ln 2). The nsp stage fixes it: 0.8394 / 0.7016 with SST-2 only (lr 2e-4, 2 epochs).
+- The optional imdb stage (--stages ...,imdb,... --sst2-from imdb; lr 1e-3 x 3 epochs) then SST-2:
+  0.8188 / 0.8496; with IMDB windows also mixed into the SST-2 batches (8 per batch, lr 3e-4): 0.8165
+  after 2 of 3 epochs (stopped).
+- SST-2 straight from the pretrained encoder with 16 IMDB windows in every batch (the default): 0.8349 /
+  0.8728 (dev per epoch 0.8314, 0.8245, 0.8349). SST-2 dev stays below the issue's 0.86 at this size:
+  every recipe of this 2 x 128 model lands at 0.82-0.84.
 """
 import argparse
 import json
@@ -82,7 +86,7 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--data", default=DEFAULT_SHARED, help="folder with imdb/ and sst2/")
     p.add_argument("--work", default=os.path.join(REPO, "build-train"), help="stage results")
-    p.add_argument("--stages", default="vocab,mlm,nsp,imdb,sst2,export")
+    p.add_argument("--stages", default="vocab,mlm,nsp,sst2,export")
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--threads", type=int, default=1, help="torch threads; the weights depend on it")
     p.add_argument("--heldout", type=int, default=2500, help="IMDB labelled reviews held out of every stage")
@@ -99,8 +103,12 @@ def parse_args(argv):
     p.add_argument("--nsp-lr", type=float, default=5e-4)
     p.add_argument("--imdb-epochs", type=int, default=3)
     p.add_argument("--imdb-lr", type=float, default=1e-3)
-    p.add_argument("--sst2-epochs", type=int, default=2)
-    p.add_argument("--sst2-lr", type=float, default=2e-4)
+    p.add_argument("--sst2-epochs", type=int, default=3)
+    p.add_argument("--sst2-lr", type=float, default=5e-4)
+    p.add_argument("--sst2-from", choices=("imdb", "pretrain"), default="pretrain",
+                   help="stage sst2 starts from the imdb stage's classifier or from the pretrained encoder")
+    p.add_argument("--sst2-imdb-rows", type=int, default=16,
+                   help="IMDB review windows added to every SST-2 batch, so the IMDB skill is kept")
     p.add_argument("--batch", type=int, default=32, help="batch of the classification stages")
     p.add_argument("--limit", type=int, default=0, help="trials: use only the first N texts of each source")
     p.add_argument("--mlm-out", default=MLM_OUT, help="the masked-LM model folder to (over)write")
@@ -361,29 +369,37 @@ def classification_loss(model, batch):
     return F.cross_entropy(logits, labels), int(ids.numel())
 
 
-def stage_imdb(args, work, tok):
+def imdb_training_reviews(args, tok):
     imdb_train, _ = imdb_data.split(args.data, args.heldout, args.seed)
     if args.limit:
         imdb_train = imdb_train[:args.limit]
     tokenized = tokenize_all(tok, [t for _, t in imdb_train])
     labels = torch.tensor([1 if label == "positive" else 0 for label, _ in imdb_train])
+    return tokenized, labels
+
+
+def imdb_windows(args, tok, tokenized, labels, batch, gen):
+    """Endless batches of (rows, labels): each review once per pass, as a random window of --length tokens."""
+    room = args.length - 2
+    while True:
+        perm = torch.randperm(len(tokenized), generator=gen).tolist()
+        for b in range(0, len(perm) - batch + 1, batch):
+            rows = []
+            for i in perm[b:b + batch]:
+                ids = tokenized[i]
+                start = int(torch.randint(0, max(1, len(ids) - room + 1), (1,), generator=gen))
+                rows.append(row(ids[start:start + room], args.length, tok))
+            yield torch.tensor(rows), labels[perm[b:b + batch]]
+
+
+def stage_imdb(args, work, tok):
+    tokenized, labels = imdb_training_reviews(args, tok)
     model, config = classifier_from(args, tok, pretrained_state(work)["state"])
     gen = torch.Generator().manual_seed(args.seed + 3)
-    room = args.length - 2
-
-    def batches():
-        while True:
-            perm = torch.randperm(len(tokenized), generator=gen).tolist()
-            for b in range(0, len(perm) - args.batch + 1, args.batch):
-                rows = []
-                for i in perm[b:b + args.batch]:
-                    ids = tokenized[i]
-                    start = int(torch.randint(0, max(1, len(ids) - room + 1), (1,), generator=gen))
-                    rows.append(row(ids[start:start + room], args.length, tok))
-                yield torch.tensor(rows), labels[perm[b:b + args.batch]]
 
     steps = args.imdb_epochs * (len(tokenized) // args.batch)
-    seconds = train_loop(model, batches(), steps, args.imdb_lr, max(1, steps // 10), 100, classification_loss, "imdb")
+    batches = imdb_windows(args, tok, tokenized, labels, args.batch, gen)
+    seconds = train_loop(model, batches, steps, args.imdb_lr, max(1, steps // 10), 100, classification_loss, "imdb")
     torch.save({"state": model.state_dict(), "seconds": seconds}, os.path.join(work, "imdb.pt"))
 
 
@@ -396,10 +412,16 @@ def stage_sst2(args, work, tok):
     x = torch.tensor(sst_form + natural)
     y = torch.tensor(train_labels + train_labels)
     x_dev = torch.tensor([row(ids, args.length, tok) for ids in tokenize_all(tok, dev_texts)])
-    start = torch.load(os.path.join(work, "imdb.pt"))
-    model, config = classifier_from(args, tok, {})
-    model.load_state_dict(start["state"])
+    if args.sst2_from == "imdb":
+        model, config = classifier_from(args, tok, {})
+        model.load_state_dict(torch.load(os.path.join(work, "imdb.pt"))["state"])
+    else:
+        model, config = classifier_from(args, tok, pretrained_state(work)["state"])
     gen = torch.Generator().manual_seed(args.seed + 4)
+    replay = None
+    if args.sst2_imdb_rows:
+        replay = imdb_windows(args, tok, *imdb_training_reviews(args, tok), args.sst2_imdb_rows,
+                              torch.Generator().manual_seed(args.seed + 5))
     half = len(sst_form)
     history, best = [], None
 
@@ -420,6 +442,9 @@ def stage_sst2(args, work, tok):
         t0 = time.time()
         model.train()
         for step, batch in enumerate(epoch_batches()):
+            if replay is not None:
+                extra = next(replay)
+                batch = (torch.cat([batch[0], extra[0]]), torch.cat([batch[1], extra[1]]))
             loss, _ = classification_loss(model, batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -454,17 +479,21 @@ def save_model(out, state, config, architecture, tok_dir, keep):
 
 def stage_export(args, work, tok, spm_cmd, times):
     tok_dir = os.path.join(work, "tokenizer")
-    mlm = torch.load(os.path.join(work, "mlm.pt"))
-    # The tied decoder is the word-embedding matrix: not stored (as Hugging Face saves it).
+    mlm = pretrained_state(work)
+    # The tied decoder is the word-embedding matrix: not stored (as Hugging Face saves it); the
+    # next-sentence head of the nsp stage is not part of FNetForMaskedLM.
     save_model(args.mlm_out, mlm["state"], mlm["config"], "FNetForMaskedLM", tok_dir,
-               lambda k: k != "cls.predictions.decoder.weight" and k != "cls.predictions.decoder.bias")
+               lambda k: k not in ("cls.predictions.decoder.weight", "cls.predictions.decoder.bias")
+               and not k.startswith("cls.seq_relationship."))
     sst2 = torch.load(os.path.join(work, "sst2.pt"))
     config = make_config(args, tok, id2label=dict(ID2LABEL))
     save_model(args.classifier_out, sst2["state"], config, "FNetForSequenceClassification", tok_dir, lambda k: True)
     with open(os.path.join(work, "record.json"), "w", encoding="utf-8") as f:
         json.dump({"args": {k: v for k, v in vars(args).items()}, "argv": sys.argv[1:], "spm": spm_cmd,
-                   "mlm_seconds": mlm["seconds"], "mlm_rows": mlm["rows"], "mlm_tokens": mlm["tokens"],
-                   "imdb_seconds": torch.load(os.path.join(work, "imdb.pt"))["seconds"],
+                   "mlm_seconds": mlm["seconds"], "nsp_seconds": mlm.get("nsp_seconds", 0.0),
+                   "mlm_rows": mlm["rows"], "mlm_tokens": mlm["tokens"],
+                   "imdb_seconds": (torch.load(os.path.join(work, "imdb.pt"))["seconds"]
+                                    if args.sst2_from == "imdb" else None),
                    "sst2_seconds": sst2["seconds"], "sst2_history": sst2["history"], "sst2_dev_acc": sst2["dev_acc"],
                    "python": platform.python_version(), "torch": torch.__version__, "blas": blas_library(),
                    "sentencepiece": spm_version(), "machine": platform.machine(), "times": times}, f, indent=2)
@@ -498,18 +527,35 @@ def write_readmes(args, record, tok):
 | weights | float16 (`model.safetensors`) |"""
     machine = (f"{platform.machine()} CPU ({cpu_name()}), {args.threads} torch thread, Python {record['python']}, torch "
                f"{record['torch']} (Debian python3-torch), BLAS `{record['blas']}`, sentencepiece {record['sentencepiece']}")
+    imdb_time = (f"IMDB sentiment {record['imdb_seconds'] / 60:.0f} min, " if record["imdb_seconds"] is not None else "")
     how = f"""```sh
 {command}
 ```
 
 from the repository root, with `../shared/data/imdb/` and `../shared/data/sst2/` beside it (not part of this
-repository). The one command runs every stage (vocabulary, masked-LM pretraining, IMDB sentiment, SST-2
+repository). The one command runs every stage (vocabulary, masked-LM pretraining, sentiment
 fine-tuning, export and evaluation) and writes both `examples/models/imdb-fnet-mlm/` and
-`examples/models/sst2-fnet-imdb/`. Seed {args.seed}; with the same thread count and BLAS the weights are
-reproduced bit for bit (`torch.use_deterministic_algorithms(True)`).
+`examples/models/sst2-fnet-imdb/`. Seed {args.seed}; every stage is seeded and runs with
+`torch.use_deterministic_algorithms(True)`, so the same thread count and BLAS should give the same weights.
 
-Machine: {machine}. Times: masked-LM pretraining {record['mlm_seconds'] / 60:.0f} min, IMDB sentiment
-{record['imdb_seconds'] / 60:.0f} min, SST-2 fine-tuning {record['sst2_seconds'] / 60:.0f} min."""
+Machine: {machine}. Times: pretraining {record['mlm_seconds'] / 60:.0f} min (of which masked LM + next
+sentence {record['nsp_seconds'] / 60:.0f} min), {imdb_time}SST-2 fine-tuning {record['sst2_seconds'] / 60:.0f} min."""
+    imdb_stage = (f"IMDB sentiment: one random window of {args.length} tokens per labelled training review per "
+                  f"epoch,\n   {args.imdb_epochs} epoch(s), batch {args.batch}, AdamW lr {args.imdb_lr:g} (10% warm-up, "
+                  f"linear decay), from the pretrained encoder.")
+    replay = (f", plus {args.sst2_imdb_rows} windows of IMDB's labelled training reviews (a random\n   "
+              f"{args.length}-token window of each) in every batch, so that long reviews are learnt too" if args.sst2_imdb_rows else "")
+    per_epoch = ", ".join(f"{h['dev_acc']:.4f}" for h in record["sst2_history"])
+    sst2_stage = (f"SST-2: {args.sst2_epochs} epochs over the 67,349 training phrases, each phrase once per epoch in "
+                  f"its\n   SST form or its natural form (chosen at random), batch {args.batch}{replay}, AdamW lr "
+                  f"{args.sst2_lr:g}\n   (10% warm-up, linear decay), dropout {args.dropout:g}, from "
+                  f"{'the IMDB stage' if args.sst2_from == 'imdb' else 'the pretrained encoder'}; dev accuracy per "
+                  f"epoch: {per_epoch}.\n")
+    stages = (f"1. {imdb_stage}\n2. {sst2_stage}" if args.sst2_from == "imdb" else f"1. {sst2_stage}")
+    recipe = ("trained on IMDB's labelled reviews for sentiment, then fine-tuned on SST-2" if args.sst2_from == "imdb"
+              else "fine-tuned on SST-2")
+    if args.sst2_imdb_rows:
+        recipe += " with windows of IMDB's labelled training reviews in every batch"
     top = ", ".join(f"`{piece.replace(chr(0x2581), '')}` {p:.3f}" for _, piece, p in r["fill_mask"])
     mlm = f"""# imdb-fnet-mlm: an FNet masked language model pretrained on IMDB reviews
 
@@ -535,6 +581,12 @@ Text: `<br />` removed, whitespace collapsed; tokenizer `do_lower_case=true`, so
 review is cut into rows of [CLS] + {args.length - 2} tokens + [SEP], the last row of a review padded
 (FNet has no attention mask: the model is trained, and must be run, at {args.length} tokens).
 
+Then {args.nsp_steps} steps of masked LM + next-sentence prediction (as `FNetForPreTraining`, batch
+{args.mlm_batch}, lr {args.nsp_lr:g}): `[CLS] a [SEP] b [SEP]` with two spans of reviews, b following a in
+the same review or, half the time, taken from another review. Masked LM alone never trains the [CLS]
+position that the pooler and the classification heads read (in FNet it carries the sequence's DC
+component); this stage does. The next-sentence head is not part of this `FNetForMaskedLM`.
+
 ## Architecture
 
 {arch}
@@ -550,8 +602,7 @@ IMDB Large Movie Review Dataset (Maas et al., ACL 2011).
     cls = f"""# sst2-fnet-imdb: an FNet sentiment classifier, pretrained on IMDB and fine-tuned on SST-2
 
 The default model of `fnet-classify`. `FNetForSequenceClassification` (labels 0 = `negative`, 1 =
-`positive`) initialised from `examples/models/imdb-fnet-mlm`'s encoder, trained on IMDB's labelled reviews
-for sentiment, then fine-tuned on SST-2. Cased, natural text works: the tokenizer lower-cases
+`positive`) initialised from `examples/models/imdb-fnet-mlm`'s encoder, {recipe}. Cased, natural text works: the tokenizer lower-cases
 (`do_lower_case=true`) and fine-tuning saw every SST-2 phrase also in a detokenised form ("I didn't like
 it." as well as "i did n't like it .").
 
@@ -574,12 +625,7 @@ PyTorch reference; the C++ gives the same labels (tests/cli/test_example_models.
 
 ## Training
 
-1. IMDB sentiment: one random window of {args.length} tokens per labelled training review per epoch,
-   {args.imdb_epochs} epoch(s), batch {args.batch}, AdamW lr {args.imdb_lr:g} (10% warm-up, linear decay).
-2. SST-2: {args.sst2_epochs} epochs over the 67,349 training phrases, each phrase once per epoch in its
-   SST form or its natural form (chosen at random), batch {args.batch}, AdamW lr {args.sst2_lr:g} (10%
-   warm-up, linear decay), dropout {args.dropout:g}; dev accuracy per epoch: {', '.join(f"{h['dev_acc']:.4f}" for h in record['sst2_history'])}.
-
+{stages}
 Input: `[CLS] text [SEP]` padded with `<pad>` to exactly {args.length} tokens (FNet has no attention mask;
 the length is part of the model). Long texts: truncated by default; `--long-text windows` averages the
 logits of overlapping {args.length}-token windows.
