@@ -34,8 +34,9 @@ Needs Debian's /usr/bin/python3 (python3-torch, numpy, sentencepiece), spm_train
 
 What the defaults give (2 layers x 128 hidden, vocabulary 16,000, length 128; Xeon, 1 torch thread;
 the shipped models): SST-2 dev 0.8394, held-out IMDB with windows 0.8772, natural/SST-style pairs agree
-100% (94% correct), fill-mask "this movie is [MASK] ." top 5: bad, good, great, that, boring. About 95 min:
-vocabulary 1.5, tokenizing 2, MLM 34, MLM+NSP 13, SST-2 4 epochs 42-49 (another run on the other core).
+100% (94% correct), fill-mask "this movie is [MASK] ." top 5: bad, good, great, that, boring. About 90 min:
+vocabulary 1.5, tokenizing 2, MLM 34, MLM+NSP 13, SST-2 4 epochs 35 (48 with another run on the other core;
+a rerun of the stage alone gave bit-identical weights).
 Findings behind the recipe (same machine; SST-2 dev / held-out IMDB):
 - MLM alone never trains the [CLS] position that the pooler and the classification heads read (with
   FNet's Fourier mixing, position 0 carries the sequence's DC component and varies little across inputs):
