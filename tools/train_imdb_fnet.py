@@ -690,25 +690,23 @@ SST-2 (Socher et al., EMNLP 2013) in the GLUE split; IMDB Large Movie Review Dat
             f.write(text)
 
 
-def cpu_isa():
-    """The widest x86-64 vector extension the CPU has (the figures depend on it)."""
+def cpuinfo_field(name):
+    """The first value of a /proc/cpuinfo field ("" when unreadable)."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8") as f:
-            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+            return next((line.split(":", 1)[1].strip() for line in f if line.startswith(name)), "")
     except OSError:
-        flags = []
+        return ""
+
+
+def cpu_isa():
+    """The widest x86-64 vector extension the CPU has (the figures depend on it)."""
+    flags = cpuinfo_field("flags").split()
     return "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
 
 
 def cpu_name():
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "unknown"
+    return cpuinfo_field("model name") or "unknown"
 
 
 def main(argv=None):
