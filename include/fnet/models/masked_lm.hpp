@@ -4,10 +4,10 @@
 #pragma once
 
 #include <algorithm>
-#include <numeric>
 #include <string>
 #include <vector>
 
+#include "fnet/detail/probability.hpp"
 #include "fnet/io/load.hpp"
 #include "fnet/models/lm_prediction_head.hpp"
 #include "fnet/text/tokenizer.hpp"
@@ -81,15 +81,11 @@ std::vector<std::vector<MaskFill>> fill_mask(const FNetForMaskedLM<Scalar>& mode
     if (batch.input_ids(0, s) != tokenizer.mask_id()) continue;
     const MatrixMap<Scalar> logits =
         model.predict(ConstMatrixMap<Scalar>(out.hidden_states.data() + s * hidden, 1, hidden), ws);
-    const Eigen::Array<double, 1, Eigen::Dynamic> z = logits.row(0).array().template cast<double>();
-    const Eigen::Array<double, 1, Eigen::Dynamic> p = (z - z.maxCoeff()).exp() / (z - z.maxCoeff()).exp().sum();
-    std::vector<std::int32_t> order(static_cast<std::size_t>(p.size()));
-    std::iota(order.begin(), order.end(), 0);
-    const auto k = std::min<std::size_t>(static_cast<std::size_t>(std::max(top_k, 0)), order.size());
-    std::partial_sort(order.begin(), order.begin() + std::ptrdiff_t(k), order.end(),
-                      [&](std::int32_t a, std::int32_t b) { return p(a) > p(b); });
+    const std::vector<double> p =
+        detail::softmax(std::vector<double>(logits.data(), logits.data() + logits.cols()));
     std::vector<MaskFill> fills;
-    for (std::size_t i = 0; i < k; ++i) fills.push_back({tokenizer.id_to_piece(order[i]), order[i], p(order[i])});
+    for (const std::int32_t id : detail::top_k_ids(p, {}, static_cast<std::size_t>(std::max(top_k, 0))))
+      fills.push_back({tokenizer.id_to_piece(id), id, p[static_cast<std::size_t>(id)]});
     result.push_back(std::move(fills));
   }
   return result;

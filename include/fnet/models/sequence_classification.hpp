@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "fnet/detail/probability.hpp"
 #include "fnet/io/load.hpp"
 
 namespace fnet {
@@ -18,17 +19,13 @@ namespace fnet {
 // The scores transformers' text-classification pipeline reports for one row of logits, by problem type:
 // softmax, sigmoid, or the logits themselves (regression). In double, max-shifted.
 inline std::vector<double> classification_scores(const std::string& problem_type, const std::vector<double>& logits) {
-  std::vector<double> scores(logits.size());
   if (problem_type == "regression") return logits;
   if (problem_type == "multi_label_classification") {
-    for (std::size_t i = 0; i < logits.size(); ++i) scores[i] = 1.0 / (1.0 + std::exp(-logits[i]));
+    std::vector<double> scores = logits;
+    for (double& s : scores) s = detail::sigmoid(s);
     return scores;
   }
-  const double top = logits.empty() ? 0.0 : *std::max_element(logits.begin(), logits.end());
-  double total = 0;
-  for (std::size_t i = 0; i < logits.size(); ++i) total += scores[i] = std::exp(logits[i] - top);
-  for (double& s : scores) s /= total;
-  return scores;
+  return detail::softmax(logits);
 }
 
 template <class Scalar = float>

@@ -1,5 +1,5 @@
 // What every pipeline shares: the padded length, stacking encodings into model input rows, code-point
-// offsets, softmax, and the raw-output record of --raw.
+// offsets, scores (detail/probability.hpp), and the raw-output record of --raw.
 //
 // Every pipeline pads each model input row to one fixed length L (tokenizer_config.json's
 // model_max_length, else max_position_embeddings), because FNet has no attention mask: padding goes
@@ -20,6 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "fnet/detail/probability.hpp"
 #include "fnet/config.hpp"
 #include "fnet/tensor.hpp"
 #include "fnet/text/tokenizer.hpp"
@@ -76,18 +77,6 @@ class CodePoints {
   std::string_view text_;
   std::vector<std::int64_t> bytes_;
 };
-
-inline std::vector<double> softmax(const std::vector<double>& x) {
-  std::vector<double> p(x.size());
-  if (x.empty()) return p;
-  const double top = *std::max_element(x.begin(), x.end());
-  double total = 0;
-  for (std::size_t i = 0; i < x.size(); ++i) total += p[i] = std::exp(x[i] - top);
-  for (double& v : p) v /= total;
-  return p;
-}
-
-inline double sigmoid(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 
 inline std::size_t argmax(const std::vector<double>& x) {
   return static_cast<std::size_t>(std::max_element(x.begin(), x.end()) - x.begin());

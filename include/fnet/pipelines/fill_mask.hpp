@@ -134,18 +134,10 @@ class FillMaskPipeline {
       const MatrixMap<Scalar> logits = model_.predict(ConstMatrixMap<Scalar>(h, 1, hidden), ws);
       std::vector<double> z = detail::to_doubles(logits.row(0), logits.cols());
       const std::vector<double> probs = detail::softmax(z);
-      std::vector<std::int32_t> ids = targets_;
-      if (ids.empty()) {
-        ids.resize(probs.size());
-        std::iota(ids.begin(), ids.end(), 0);
-      }
-      const std::size_t k = std::min<std::size_t>(static_cast<std::size_t>(options_.top_k), ids.size());
-      std::partial_sort(ids.begin(), ids.begin() + std::ptrdiff_t(k), ids.end(), [&](std::int32_t a, std::int32_t b) {
-        return probs[std::size_t(a)] > probs[std::size_t(b)] || (probs[std::size_t(a)] == probs[std::size_t(b)] && a < b);
-      });
+      const std::vector<std::int32_t> ids = detail::top_k_ids(probs, targets_, static_cast<std::size_t>(options_.top_k));
       const TextSpan mask = cps.span(p.row.char_offsets[m].first, p.row.char_offsets[m].second);
       std::vector<MaskCandidate> fills;
-      for (std::size_t j = 0; j < k; ++j) {
+      for (std::size_t j = 0; j < ids.size(); ++j) {
         MaskCandidate candidate;
         candidate.token = ids[j];
         candidate.score = probs[std::size_t(ids[j])];
