@@ -49,8 +49,7 @@ inline void to_json(nlohmann::json& j, const FillMaskResult& r) {
 namespace detail {
 // A piece as text: '▁' markers become spaces, then stripped (what decoding one token gives).
 inline std::string piece_text(std::string piece) {
-  static const std::string kUnderline = "\xE2\x96\x81";
-  for (std::size_t at; (at = piece.find(kUnderline)) != std::string::npos;) piece.replace(at, kUnderline.size(), " ");
+  for (std::size_t at; (at = piece.find(kWordMarker)) != std::string::npos;) piece.replace(at, kWordMarker.size(), " ");
   const std::size_t b = piece.find_first_not_of(' '), e = piece.find_last_not_of(' ');
   return b == std::string::npos ? std::string() : piece.substr(b, e - b + 1);
 }

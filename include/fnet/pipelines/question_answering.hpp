@@ -168,7 +168,7 @@ class QuestionAnsweringPipeline {
     const Encoding whole = tokenizer_.encode(input.context, EncodeOptions{0, Truncation::do_not_truncate, false, 0});
     std::vector<std::int64_t> word_of(whole.input_ids.size(), -1);
     for (std::size_t t = 1; t + 1 < whole.input_ids.size(); ++t) {
-      if (t == 1 || tokenizer_.id_to_piece(whole.input_ids[t]).rfind("\xE2\x96\x81", 0) == 0)
+      if (t == 1 || starts_word(tokenizer_.id_to_piece(whole.input_ids[t])))
         p.word_spans.push_back(whole.char_offsets[t]);
       p.word_spans.back().second = std::max(p.word_spans.back().second, whole.char_offsets[t].second);
       word_of[t] = static_cast<std::int64_t>(p.word_spans.size()) - 1;

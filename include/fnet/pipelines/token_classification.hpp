@@ -108,7 +108,6 @@ inline TokenClassificationResult tag_tokens(std::string_view text, const std::ve
     e.word = cps.slice(e.span);
     return e;
   };
-  static const std::string kUnderline = "\xE2\x96\x81";
   if (labels.empty()) throw std::invalid_argument("token-classification: no labels");
   for (const auto& row : logits)
     if (row.size() != labels.size())
@@ -119,7 +118,7 @@ inline TokenClassificationResult tag_tokens(std::string_view text, const std::ve
   bool first_of_text = true;
   for (std::size_t t = 0; t < tokens.size() && t < logits.size(); ++t) {
     if (tokens[t].special) continue;
-    const bool word_start = first_of_text || tokens[t].piece.rfind(kUnderline, 0) == 0;
+    const bool word_start = first_of_text || starts_word(tokens[t].piece);
     first_of_text = false;
     pre.push_back({detail::softmax(logits[t]), std::int64_t(t), tokens[t].start, tokens[t].end, !word_start});
   }

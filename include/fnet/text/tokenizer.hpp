@@ -70,6 +70,10 @@
 
 namespace fnet {
 
+// SentencePiece's word marker, U+2581 ('▁'): a piece that begins with it begins a word.
+inline constexpr std::string_view kWordMarker = "\xE2\x96\x81";
+inline bool starts_word(std::string_view piece) { return piece.substr(0, kWordMarker.size()) == kWordMarker; }
+
 // One encoded sequence (or pair): per token, its id, type, source text and span.
 struct Encoding {
   std::vector<std::int32_t> input_ids;
@@ -236,8 +240,6 @@ class Tokenizer {
     bool rstrip = true;  // strip whitespace on its right
     std::int32_t id = -1;
   };
-
-  static constexpr std::string_view kUnderline = "\xE2\x96\x81";  // U+2581, SentencePiece's word marker
 
   void load_sentencepiece(const std::filesystem::path& model_file) {
     std::ifstream in(model_file, std::ios::binary);
@@ -457,8 +459,6 @@ class Tokenizer {
     return spt;
   }
 
-  static bool starts_with_underline(std::string_view s) { return s.substr(0, kUnderline.size()) == kUnderline; }
-
   // The first byte in [b, e) of s that does not start a (Python) whitespace character or a literal '▁'
   // (SentencePiece reads the text's own U+2581 as its word marker).
   static std::size_t skip_space(std::string_view s, std::size_t b, std::size_t e) {
@@ -502,7 +502,7 @@ class Tokenizer {
         }
       }
       if (!split || e <= b) {
-        const auto [sb, se] = span(text, b, e, starts_with_underline(piece));
+        const auto [sb, se] = span(text, b, e, starts_word(piece));
         out.push_back({static_cast<std::int32_t>(sp_->PieceToId(piece)), sb, se});
         if (pieces) pieces->push_back(piece);
         continue;
@@ -516,13 +516,13 @@ class Tokenizer {
       for (std::size_t j = 0; j < sub.pieces_size(); ++j) {
         const auto sub_piece = sub.pieces(static_cast<int>(j));
         std::string s = sub_piece.piece();
-        if (first && !starts_with_underline(piece) && starts_with_underline(s)) {
+        if (first && !starts_word(piece) && starts_word(s)) {
           first = false;
-          if (s.size() == kUnderline.size()) continue;
-          s.erase(0, kUnderline.size());
+          if (s.size() == kWordMarker.size()) continue;
+          s.erase(0, kWordMarker.size());
         }
         first = false;
-        const auto [sb, se] = span(text, body + sub_piece.begin(), body + sub_piece.end(), starts_with_underline(s));
+        const auto [sb, se] = span(text, body + sub_piece.begin(), body + sub_piece.end(), starts_word(s));
         out.push_back({static_cast<std::int32_t>(sp_->PieceToId(s)), sb, se});
         if (pieces) pieces->push_back(std::move(s));
       }
