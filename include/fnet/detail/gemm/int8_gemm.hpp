@@ -83,8 +83,8 @@ inline void run_int8_gemm(Int8GemmArgs g, const QuantizedMatrix& w, const float*
     kernels->gemm_block(g, 0, g.m, 0, panels);
     return;
   }
-  const GridSplit split = split_tiles(tile_rows, panels, team);
 #ifdef _OPENMP
+  const GridSplit split = split_tiles(tile_rows, panels, team);
 #pragma omp parallel num_threads(team)
   {
     const int t = omp_get_thread_num(), actual = omp_get_num_threads();
