@@ -395,7 +395,7 @@ def classifier_from(args, tok, encoder_state):
     loaded = {k: v for k, v in encoder_state.items() if k.startswith("fnet.") and k in own}
     own.update(loaded)
     model.load_state_dict(own)
-    return model, config
+    return model
 
 
 def classification_loss(model, batch):
@@ -429,7 +429,7 @@ def imdb_windows(args, tok, tokenized, labels, batch, gen):
 
 def stage_imdb(args, work, tok):
     tokenized, labels = imdb_training_reviews(args, tok)
-    model, config = classifier_from(args, tok, pretrained_state(work)["state"])
+    model = classifier_from(args, tok, pretrained_state(work)["state"])
     gen = torch.Generator().manual_seed(args.seed + 3)
 
     steps = args.imdb_epochs * (len(tokenized) // args.batch)
@@ -536,17 +536,17 @@ def fine_tune_sst2(args, work, tok, model, name, epochs, lr, warmup, seed, avera
 
 def stage_sst2(args, work, tok):
     if args.sst2_from == "imdb":
-        model, config = classifier_from(args, tok, {})
+        model = classifier_from(args, tok, {})
         model.load_state_dict(torch.load(os.path.join(work, "imdb.pt"))["state"])
     else:
-        model, config = classifier_from(args, tok, pretrained_state(work)["state"])
+        model = classifier_from(args, tok, pretrained_state(work)["state"])
     fine_tune_sst2(args, work, tok, model, "sst2", args.sst2_epochs, args.sst2_lr, 0.1, args.seed + 4, average=False)
 
 
 def stage_refine(args, work, tok):
     """A second, gentler SST-2 pass from the sst2 stage's best classifier: a fresh AdamW at --refine-lr,
     5% warm-up then linear decay over --refine-epochs, and the average of the states it evaluates."""
-    model, _ = classifier_from(args, tok, {})
+    model = classifier_from(args, tok, {})
     if args.refine_from:
         state = {k: torch.from_numpy(v.astype(np.float32))
                  for k, v in safetensors_io.load(os.path.join(args.refine_from, "model.safetensors")).items()}
