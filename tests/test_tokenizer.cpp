@@ -281,6 +281,17 @@ TEST_CASE("Text helpers behave like Python's str methods", "[tokenizer]") {
   CHECK(python_rstrip("   ").empty());
 }
 
+TEST_CASE("starts_word tells word-initial pieces by SentencePiece's U+2581 marker", "[tokenizer]") {
+  CHECK(fnet::kWordMarker == "\xE2\x96\x81");
+  CHECK(fnet::starts_word("\xE2\x96\x81the"));
+  CHECK(fnet::starts_word("\xE2\x96\x81"));
+  CHECK_FALSE(fnet::starts_word("the"));
+  CHECK_FALSE(fnet::starts_word(""));
+  CHECK_FALSE(fnet::starts_word("\xE2\x96"));          // a marker cut short
+  CHECK_FALSE(fnet::starts_word("s\xE2\x96\x81"));     // the marker not at the start
+  CHECK_FALSE(fnet::starts_word("\xE2\x96\x82x"));     // U+2582, the next block element
+}
+
 TEST_CASE("Tokenizer pads every row to max_length and types the pair", "[tokenizer]") {
   const fnet::Tokenizer tok(trained_model_dir());
   const auto e = tok.encode("a good film", 12);
