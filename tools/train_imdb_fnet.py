@@ -33,6 +33,11 @@ writing its result into --work (default build-train/) so that a later stage can 
 5. export F16 safetensors in Hugging Face layout with a README each (data, command, seed, time, machine,
           accuracy) into examples/models/.
 
+--pretrained-from DIR skips vocab, mlm and nsp: the classification stages start from a saved masked-LM
+folder (its float16 encoder and its vocabulary; e.g. the shipped examples/models/imdb-fnet-mlm), export
+writes the classifier only and leaves DIR as it is. Fine-tuning the shipped masked LM then takes the
+SST-2 stage's time alone.
+
 Needs Debian's /usr/bin/python3 (python3-torch, numpy, sentencepiece), spm_train, and ../shared/data
 (imdb/, sst2/).
 
@@ -138,6 +143,10 @@ def parse_args(argv):
     p.add_argument("--refine-from", default=None,
                    help="start the refine stage from this classifier folder (its weights and tokenizer) instead of "
                         "the sst2 stage's result")
+    p.add_argument("--pretrained-from", default=None,
+                   help="skip the vocab, mlm and nsp stages: the classification stages start from this masked-LM "
+                        "folder's encoder and tokenizer (e.g. examples/models/imdb-fnet-mlm), which export leaves "
+                        "as it is")
     p.add_argument("--sst2-from", choices=("imdb", "pretrain"), default="pretrain",
                    help="stage sst2 starts from the imdb stage's classifier or from the pretrained encoder")
     p.add_argument("--sst2-imdb-rows", type=int, default=16,
@@ -151,6 +160,8 @@ def parse_args(argv):
     args = p.parse_args(argv)
     args.intermediate = args.intermediate or 4 * args.hidden
     args.stages = args.stages.split(",")
+    if args.pretrained_from:
+        args.stages = [s for s in args.stages if s not in ("vocab", "mlm", "nsp")]
     return args
 
 
@@ -380,10 +391,30 @@ def stage_nsp(args, work, tok):
                 "tokens": mlm["tokens"], "nsp_seconds": seconds}, os.path.join(work, "pretrain.pt"))
 
 
-def pretrained_state(work):
-    """The encoder to start classification from: the MLM+NSP stage's if it ran, else the MLM stage's."""
+def load_folder_state(folder):
+    """A model folder's float16 (or float32) safetensors as a float32 state dict."""
+    return {k: torch.from_numpy(v.astype(np.float32))
+            for k, v in safetensors_io.load(os.path.join(folder, "model.safetensors")).items()}
+
+
+def pretrained_state(args, work):
+    """The encoder to start classification from: --pretrained-from's, else the MLM+NSP stage's if it ran,
+    else the MLM stage's."""
+    if args.pretrained_from:
+        return {"state": load_folder_state(args.pretrained_from)}
     path = os.path.join(work, "pretrain.pt")
     return torch.load(path if os.path.exists(path) else os.path.join(work, "mlm.pt"))
+
+
+def check_pretrained_folder(args, tok):
+    """--pretrained-from must hold the encoder the options describe (sizes, vocabulary, padded length)."""
+    with open(os.path.join(args.pretrained_from, "config.json"), encoding="utf-8") as f:
+        found = json.load(f)
+    expected = {"hidden_size": args.hidden, "num_hidden_layers": args.layers, "intermediate_size": args.intermediate,
+                "max_position_embeddings": args.length, "vocab_size": tok.vocab_size}
+    wrong = [f"{k}: expected {v} (from the options), found {found.get(k)}" for k, v in expected.items() if found.get(k) != v]
+    if wrong:
+        raise SystemExit(f"--pretrained-from {args.pretrained_from}: config.json does not match; " + "; ".join(wrong))
 
 
 def classifier_from(args, tok, encoder_state):
@@ -429,7 +460,7 @@ def imdb_windows(args, tok, tokenized, labels, batch, gen):
 
 def stage_imdb(args, work, tok):
     tokenized, labels = imdb_training_reviews(args, tok)
-    model = classifier_from(args, tok, pretrained_state(work)["state"])
+    model = classifier_from(args, tok, pretrained_state(args, work)["state"])
     gen = torch.Generator().manual_seed(args.seed + 3)
 
     steps = args.imdb_epochs * (len(tokenized) // args.batch)
@@ -539,7 +570,7 @@ def stage_sst2(args, work, tok):
         model = classifier_from(args, tok, {})
         model.load_state_dict(torch.load(os.path.join(work, "imdb.pt"))["state"])
     else:
-        model = classifier_from(args, tok, pretrained_state(work)["state"])
+        model = classifier_from(args, tok, pretrained_state(args, work)["state"])
     fine_tune_sst2(args, work, tok, model, "sst2", args.sst2_epochs, args.sst2_lr, 0.1, args.seed + 4, average=False)
 
 
@@ -548,8 +579,7 @@ def stage_refine(args, work, tok):
     5% warm-up then linear decay over --refine-epochs, and the average of the states it evaluates."""
     model = classifier_from(args, tok, {})
     if args.refine_from:
-        state = {k: torch.from_numpy(v.astype(np.float32))
-                 for k, v in safetensors_io.load(os.path.join(args.refine_from, "model.safetensors")).items()}
+        state = load_folder_state(args.refine_from)
     else:
         state = torch.load(os.path.join(work, "sst2.pt"))["state"]
     model.load_state_dict(state)
@@ -580,12 +610,14 @@ def refine_is_current(work):
 
 def stage_export(args, work, tok, spm_cmd, times):
     tok_dir = os.path.join(work, "tokenizer")
-    mlm = pretrained_state(work)
-    # The tied decoder is the word-embedding matrix: not stored (as Hugging Face saves it); the
-    # next-sentence head of the nsp stage is not part of FNetForMaskedLM.
-    save_model(args.mlm_out, mlm["state"], mlm["config"], "FNetForMaskedLM", tok_dir,
-               lambda k: k not in ("cls.predictions.decoder.weight", "cls.predictions.decoder.bias")
-               and not k.startswith("cls.seq_relationship."))
+    mlm = pretrained_state(args, work)
+    mlm_dir = args.pretrained_from or args.mlm_out
+    if not args.pretrained_from:
+        # The tied decoder is the word-embedding matrix: not stored (as Hugging Face saves it); the
+        # next-sentence head of the nsp stage is not part of FNetForMaskedLM.
+        save_model(args.mlm_out, mlm["state"], mlm["config"], "FNetForMaskedLM", tok_dir,
+                   lambda k: k not in ("cls.predictions.decoder.weight", "cls.predictions.decoder.bias")
+                   and not k.startswith("cls.seq_relationship."))
     sst2 = torch.load(os.path.join(work, "sst2.pt"))
     refine = torch.load(os.path.join(work, "refine.pt")) if refine_is_current(work) else None
     config = make_config(args, tok, id2label=dict(ID2LABEL))
@@ -593,8 +625,8 @@ def stage_export(args, work, tok, spm_cmd, times):
                lambda k: True)
     with open(os.path.join(work, "record.json"), "w", encoding="utf-8") as f:
         json.dump({"args": {k: v for k, v in vars(args).items()}, "argv": sys.argv[1:], "spm": spm_cmd,
-                   "mlm_seconds": mlm["seconds"], "nsp_seconds": mlm.get("nsp_seconds", 0.0),
-                   "mlm_rows": mlm["rows"], "mlm_tokens": mlm["tokens"],
+                   "mlm_seconds": mlm.get("seconds"), "nsp_seconds": mlm.get("nsp_seconds", 0.0),
+                   "mlm_rows": mlm.get("rows"), "mlm_tokens": mlm.get("tokens"),
                    "imdb_seconds": (torch.load(os.path.join(work, "imdb.pt"))["seconds"]
                                     if args.sst2_from == "imdb" else None),
                    "sst2_seconds": sst2["seconds"], "sst2_history": sst2["history"], "sst2_dev_acc": sst2["dev_acc"],
@@ -603,14 +635,14 @@ def stage_export(args, work, tok, spm_cmd, times):
                    "python": platform.python_version(), "torch": torch.__version__, "blas": blas_library(),
                    "sentencepiece": spm_version(), "machine": platform.machine(), "times": times}, f, indent=2)
     import eval_example_models
-    results = eval_example_models.evaluate(args.classifier_out, args.mlm_out, args.data)
+    results = eval_example_models.evaluate(args.classifier_out, mlm_dir, args.data)
     with open(os.path.join(work, "record.json"), encoding="utf-8") as f:
         record = json.load(f)
     record["results"] = results
     with open(os.path.join(work, "record.json"), "w", encoding="utf-8") as f:
         json.dump(record, f, indent=2)
     write_readmes(args, record, tok)
-    log(f"exported {args.mlm_out} and {args.classifier_out}; record in {work}/record.json: {json.dumps(results)}")
+    log(f"exported {args.classifier_out}{'' if args.pretrained_from else ' and ' + args.mlm_out}; record in {work}/record.json: {json.dumps(results)}")
 
 
 def write_readmes(args, record, tok):
@@ -638,18 +670,25 @@ def write_readmes(args, record, tok):
     refined = record.get("refine_history") is not None
     refine_time = f", refinement {record['refine_seconds'] / 60:.0f} min" if refined else ""
     imdb_time = (f"IMDB sentiment {record['imdb_seconds'] / 60:.0f} min, " if record["imdb_seconds"] is not None else "")
+    if args.pretrained_from:
+        what = (f"It skips pretraining: the sentiment stages start from `{args.pretrained_from}` (made by the\n"
+                f"command in its README), then export and evaluation write `examples/models/sst2-fnet-imdb/`.")
+        pretraining_time = ""
+    else:
+        what = ("The one command runs every stage (vocabulary, masked-LM pretraining, sentiment\n"
+                "fine-tuning, export and evaluation) and writes both `examples/models/imdb-fnet-mlm/` and\n"
+                "`examples/models/sst2-fnet-imdb/`.")
+        pretraining_time = (f"pretraining {record['mlm_seconds'] / 60:.0f} min (of which masked LM + next\n"
+                            f"sentence {record['nsp_seconds'] / 60:.0f} min), ")
     how = f"""```sh
 {command}
 ```
 
 from the repository root, with `../shared/data/imdb/` and `../shared/data/sst2/` beside it (not part of this
-repository). The one command runs every stage (vocabulary, masked-LM pretraining, sentiment
-fine-tuning, export and evaluation) and writes both `examples/models/imdb-fnet-mlm/` and
-`examples/models/sst2-fnet-imdb/`. Seed {args.seed}; every stage is seeded and runs with
+repository). {what} Seed {args.seed}; every stage is seeded and runs with
 `torch.use_deterministic_algorithms(True)`, so the same thread count and BLAS should give the same weights.
 
-Machine: {machine}. Times: pretraining {record['mlm_seconds'] / 60:.0f} min (of which masked LM + next
-sentence {record['nsp_seconds'] / 60:.0f} min), {imdb_time}SST-2 fine-tuning {record['sst2_seconds'] / 60:.0f} min{refine_time}."""
+Machine: {machine}. Times: {pretraining_time}{imdb_time}SST-2 fine-tuning {record['sst2_seconds'] / 60:.0f} min{refine_time}."""
     imdb_stage = (f"IMDB sentiment: one random window of {args.length} tokens per labelled training review per "
                   f"epoch,\n   {args.imdb_epochs} epoch(s), batch {args.batch}, AdamW lr {args.imdb_lr:g} (10% warm-up, "
                   f"linear decay), from the pretrained encoder.")
@@ -688,7 +727,8 @@ sentence {record['nsp_seconds'] / 60:.0f} min), {imdb_time}SST-2 fine-tuning {re
     if args.sst2_imdb_rows:
         recipe += " with windows of IMDB's labelled training reviews in every batch"
     top = ", ".join(f"`{piece.replace(chr(0x2581), '')}` {p:.3f}" for _, piece, p in r["fill_mask"])
-    mlm = f"""# imdb-fnet-mlm: an FNet masked language model pretrained on IMDB reviews
+    # (not evaluated with --pretrained-from: no pretraining record)
+    mlm = "" if args.pretrained_from else f"""# imdb-fnet-mlm: an FNet masked language model pretrained on IMDB reviews
 
 `FNetForMaskedLM` in Hugging Face's layout and tensor names (the decoder is tied to the word embeddings,
 as Hugging Face saves it), pretrained from scratch on the text of {record['mlm_rows']:,} rows of
@@ -773,7 +813,8 @@ logits of overlapping {args.length}-token windows.
 
 SST-2 (Socher et al., EMNLP 2013) in the GLUE split; IMDB Large Movie Review Dataset (Maas et al., ACL 2011).
 """
-    for out, text in ((args.mlm_out, mlm), (args.classifier_out, cls)):
+    # With --pretrained-from the masked LM was not made here: its folder and README stay as they are.
+    for out, text in ([] if args.pretrained_from else [(args.mlm_out, mlm)]) + [(args.classifier_out, cls)]:
         with open(os.path.join(out, "README.md"), "w", encoding="utf-8") as f:
             f.write(text)
 
@@ -810,11 +851,15 @@ def main(argv=None):
         spm_cmd = stage_vocab(args, args.work)
         times["vocab"] = time.time() - t0
         log(f"vocab: {times['vocab']:.0f} s")
-    if args.refine_from and not os.path.exists(os.path.join(args.work, "tokenizer")):
-        write_tokenizer(os.path.join(args.work, "tokenizer"), os.path.join(args.refine_from, "spiece.model"),
+    # A starting folder brings its vocabulary (--pretrained-from always: the encoder's ids must be its own).
+    source = args.pretrained_from or args.refine_from
+    if args.pretrained_from or (source and not os.path.exists(os.path.join(args.work, "tokenizer"))):
+        write_tokenizer(os.path.join(args.work, "tokenizer"), os.path.join(source, "spiece.model"),
                         args.length)
     tok = FNetTokenizer(os.path.join(args.work, "tokenizer"))
     assert tok.pad_id == 0 and tok.do_lower_case
+    if args.pretrained_from:
+        check_pretrained_folder(args, tok)
     for name, fn in (("mlm", stage_mlm), ("nsp", stage_nsp), ("imdb", stage_imdb), ("sst2", stage_sst2),
                      ("refine", stage_refine)):
         if name in args.stages:

@@ -9,7 +9,9 @@ reference's figures the README reports:
   sentences: the toy model's logits sit near zero, so float rounding may flip a near-tie);
 - fnet-pipeline fill-mask's top token is the reference's top token in the MLM README;
 - the refine stage's history (start, evaluations, average) is in record.json and the README, and the
-  exported classifier is the best of them (its float16 tensors are that state's).
+  exported classifier is the best of them (its float16 tensors are that state's);
+- a second run with --pretrained-from the first run's MLM folder skips pretraining, leaves that folder
+  as it was, says so in the classifier README, and exports a classifier the C++ scores as the README says.
 
 Exit 77 (skip) when ../shared/data is missing.
 """
@@ -39,6 +41,34 @@ def fail(msg):
     sys.exit(1)
 
 
+def run_tool(args, tmp, work, mlm, cls, options):
+    cmd = [sys.executable, os.path.join(REPO, "tools", "train_imdb_fnet.py"), "--data", args.data,
+           "--work", os.path.join(tmp, work), "--mlm-out", mlm, "--classifier-out", cls] + options
+    run = subprocess.run(cmd, env=dict(os.environ, OPENBLAS_NUM_THREADS="1"), capture_output=True, text=True)
+    if run.returncode != 0:
+        fail(f"train_imdb_fnet.py exited {run.returncode}:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
+    with open(os.path.join(tmp, work, "record.json"), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def check_cpp_accuracy(args, cls, results):
+    """fnet-classify --eval on SST-2 dev: the exported classifier scores what the reference (README) says."""
+    out = subprocess.run([args.classify, "--model", cls, "--eval", os.path.join(args.data, "sst2", "dev.tsv")],
+                         capture_output=True, text=True)
+    m = re.search(r"accuracy (\d\.\d+) \((\d+)/(\d+)\)", out.stdout)
+    if out.returncode != 0 or not m:
+        fail(f"fnet-classify --eval on {cls}: exit {out.returncode}\n{out.stdout}{out.stderr}")
+    correct, total = int(m.group(2)), int(m.group(3))
+    expected = round(results["sst2_dev"] * total)
+    if abs(correct - expected) > 2:
+        fail(f"{cls}: C++ SST-2 dev accuracy {correct}/{total}; the reference's (README) {expected}/{total}")
+    return correct, total
+
+
+def folder_bytes(folder):
+    return {name: open(os.path.join(folder, name), "rb").read() for name in sorted(os.listdir(folder))}
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--classify", required=True)
@@ -50,18 +80,11 @@ def main():
         return 77
     with tempfile.TemporaryDirectory() as tmp:
         mlm, cls = os.path.join(tmp, "mlm"), os.path.join(tmp, "cls")
-        cmd = [sys.executable, os.path.join(REPO, "tools", "train_imdb_fnet.py"), "--data", args.data,
-               "--work", os.path.join(tmp, "work"), "--mlm-out", mlm, "--classifier-out", cls] + TOY
-        env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
-        run = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        if run.returncode != 0:
-            fail(f"train_imdb_fnet.py exited {run.returncode}:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
+        record = run_tool(args, tmp, "work", mlm, cls, TOY)
         for folder in (mlm, cls):
             for name in ("config.json", "model.safetensors", "spiece.model", "tokenizer_config.json", "README.md"):
                 if not os.path.isfile(os.path.join(folder, name)):
                     fail(f"{folder} lacks {name}")
-        with open(os.path.join(tmp, "work", "record.json"), encoding="utf-8") as f:
-            record = json.load(f)
         results = record["results"]
         with open(os.path.join(cls, "README.md"), encoding="utf-8") as f:
             cls_readme = f.read()
@@ -87,15 +110,7 @@ def main():
         if f"**{results['sst2_dev']:.4f}**" not in cls_readme:
             fail(f"the classifier README does not state the SST-2 dev accuracy {results['sst2_dev']:.4f}")
 
-        out = subprocess.run([args.classify, "--model", cls, "--eval", os.path.join(args.data, "sst2", "dev.tsv")],
-                             capture_output=True, text=True)
-        m = re.search(r"accuracy (\d\.\d+) \((\d+)/(\d+)\)", out.stdout)
-        if out.returncode != 0 or not m:
-            fail(f"fnet-classify --eval on the exported classifier: exit {out.returncode}\n{out.stdout}{out.stderr}")
-        correct, total = int(m.group(2)), int(m.group(3))
-        expected = round(results["sst2_dev"] * total)
-        if abs(correct - expected) > 2:
-            fail(f"C++ SST-2 dev accuracy {correct}/{total}; the reference's (README) {expected}/{total}")
+        correct, total = check_cpp_accuracy(args, cls, results)
 
         out = subprocess.run([args.pipeline, "fill-mask", "--model", mlm, "--json", "this movie is [MASK] ."],
                              capture_output=True, text=True)
@@ -105,9 +120,23 @@ def main():
         ref_top = results["fill_mask"][0][1].replace("\u2581", "")
         if top != ref_top or f"`{ref_top}`" not in mlm_readme:
             fail(f"fill-mask top token: C++ {top!r}, reference {ref_top!r} (MLM README must name it)")
+        # Fine-tuning only, from the MLM folder just exported (the stages it must skip are asked for too).
+        before, cls2 = folder_bytes(mlm), os.path.join(tmp, "cls2")
+        skip = [o for i, o in enumerate(TOY) if o != "--stages" and (i == 0 or TOY[i - 1] != "--stages")]
+        record2 = run_tool(args, tmp, "work2", os.path.join(tmp, "unused-mlm"), cls2,
+                           skip + ["--stages", "vocab,mlm,nsp,sst2,export", "--pretrained-from", mlm])
+        if folder_bytes(mlm) != before or os.path.exists(os.path.join(tmp, "unused-mlm")):
+            fail("a --pretrained-from run changed the MLM folder it started from, or wrote another")
+        if any(os.path.exists(os.path.join(tmp, "work2", f"{stage}.pt")) for stage in ("mlm", "pretrain")):
+            fail("a --pretrained-from run ran a pretraining stage")
+        with open(os.path.join(cls2, "README.md"), encoding="utf-8") as f:
+            cls2_readme = f.read()
+        if f"--pretrained-from={mlm}" not in cls2_readme or "It skips pretraining" not in cls2_readme:
+            fail("the --pretrained-from classifier README does not give its command and starting folder")
+        correct2, _ = check_cpp_accuracy(args, cls2, record2["results"])
         print(f"ok: toy run exported both models; SST-2 dev C++ {correct}/{total} vs reference "
               f"{results['sst2_dev']:.4f}; refine history {[round(h['dev_acc'], 4) for h in history]}; "
-              f"fill-mask top {top!r}")
+              f"fill-mask top {top!r}; --pretrained-from run: SST-2 dev C++ {correct2}/{total}")
     return 0
 
 
