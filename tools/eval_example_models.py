@@ -110,10 +110,15 @@ def evaluate(classifier_dir, mlm_dir, data):
     a = classify(model, tok, [n for _, n, _ in natural]).argmax(1)
     b = classify(model, tok, [s for _, _, s in natural]).argmax(1)
     gold = torch.tensor([1 if label == "positive" else 0 for label, _, _ in natural])
-    mlm, mtok = load_mlm(mlm_dir)
     return {"sst2_dev": sst2, "imdb_heldout": imdb, "imdb_reviews": len(held),
             "natural_agreement": float((a == b).double().mean()), "natural_accuracy": float((a == gold).double().mean()),
-            "sst_form_accuracy": float((b == gold).double().mean()), "fill_mask": fill_mask_top(mlm, mtok)}
+            "sst_form_accuracy": float((b == gold).double().mean()), **evaluate_mlm(mlm_dir)}
+
+
+def evaluate_mlm(mlm_dir):
+    """The masked LM's figures alone (a pretraining-only export has no classifier)."""
+    mlm, mtok = load_mlm(mlm_dir)
+    return {"fill_mask": fill_mask_top(mlm, mtok)}
 
 
 def main(argv=None):

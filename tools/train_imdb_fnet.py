@@ -615,50 +615,71 @@ def refine_is_current(work):
     return os.path.exists(refine) and os.path.getmtime(refine) >= os.path.getmtime(sst2)
 
 
+def classifier_is_current(args, work):
+    """The sst2 stage's classifier is exported when it was made from the current pretraining (or from
+    --pretrained-from); a pretraining-only run (--stages vocab,mlm,nsp,export) exports the masked LM alone."""
+    sst2 = os.path.join(work, "sst2.pt")
+    if not os.path.exists(sst2):
+        return False
+    pretrained = [os.path.join(work, f) for f in ("pretrain.pt", "mlm.pt") if os.path.exists(os.path.join(work, f))]
+    return bool(args.pretrained_from) or all(os.path.getmtime(sst2) >= os.path.getmtime(f) for f in pretrained)
+
+
 def stage_export(args, work, tok, spm_cmd, times):
     tok_dir = os.path.join(work, "tokenizer")
     mlm = pretrained_state(args, work)
     mlm_dir = args.pretrained_from or args.mlm_out
+    with_classifier = classifier_is_current(args, work)
+    if args.pretrained_from and not with_classifier:
+        raise SystemExit(f"export: {work} holds no sst2.pt to export (with --pretrained-from only the classifier "
+                         f"is exported; run the sst2 stage first)")
     if not args.pretrained_from:
         # The tied decoder is the word-embedding matrix: not stored (as Hugging Face saves it); the
         # next-sentence head of the nsp stage is not part of FNetForMaskedLM.
         save_model(args.mlm_out, mlm["state"], mlm["config"], "FNetForMaskedLM", tok_dir,
                    lambda k: k not in ("cls.predictions.decoder.weight", "cls.predictions.decoder.bias")
                    and not k.startswith("cls.seq_relationship."))
-    sst2 = torch.load(os.path.join(work, "sst2.pt"))
-    refine = torch.load(os.path.join(work, "refine.pt")) if refine_is_current(work) else None
-    config = make_config(args, tok, id2label=dict(ID2LABEL))
-    save_model(args.classifier_out, (refine or sst2)["state"], config, "FNetForSequenceClassification", tok_dir,
-               lambda k: True)
+    sst2 = torch.load(os.path.join(work, "sst2.pt")) if with_classifier else None
+    refine = torch.load(os.path.join(work, "refine.pt")) if with_classifier and refine_is_current(work) else None
+    if with_classifier:
+        config = make_config(args, tok, id2label=dict(ID2LABEL))
+        save_model(args.classifier_out, (refine or sst2)["state"], config, "FNetForSequenceClassification", tok_dir,
+                   lambda k: True)
+    record = {"args": {k: v for k, v in vars(args).items()}, "argv": sys.argv[1:], "spm": spm_cmd,
+              "mlm_seconds": mlm.get("seconds"), "nsp_seconds": mlm.get("nsp_seconds", 0.0),
+              "mlm_rows": mlm.get("rows"), "mlm_tokens": mlm.get("tokens"), "with_classifier": with_classifier,
+              "imdb_seconds": (torch.load(os.path.join(work, "imdb.pt"))["seconds"]
+                               if with_classifier and args.sst2_from == "imdb" else None),
+              "sst2_seconds": sst2 and sst2["seconds"], "sst2_history": sst2 and sst2["history"],
+              "sst2_dev_acc": sst2 and sst2["dev_acc"],
+              "refine_seconds": refine and refine["seconds"], "refine_history": refine and refine["history"],
+              "refine_dev_acc": refine and refine["dev_acc"],
+              "python": platform.python_version(), "torch": torch.__version__, "blas": blas_library(),
+              "sentencepiece": spm_version(), "machine": platform.machine(), "times": times}
     with open(os.path.join(work, "record.json"), "w", encoding="utf-8") as f:
-        json.dump({"args": {k: v for k, v in vars(args).items()}, "argv": sys.argv[1:], "spm": spm_cmd,
-                   "mlm_seconds": mlm.get("seconds"), "nsp_seconds": mlm.get("nsp_seconds", 0.0),
-                   "mlm_rows": mlm.get("rows"), "mlm_tokens": mlm.get("tokens"),
-                   "imdb_seconds": (torch.load(os.path.join(work, "imdb.pt"))["seconds"]
-                                    if args.sst2_from == "imdb" else None),
-                   "sst2_seconds": sst2["seconds"], "sst2_history": sst2["history"], "sst2_dev_acc": sst2["dev_acc"],
-                   "refine_seconds": refine and refine["seconds"], "refine_history": refine and refine["history"],
-                   "refine_dev_acc": refine and refine["dev_acc"],
-                   "python": platform.python_version(), "torch": torch.__version__, "blas": blas_library(),
-                   "sentencepiece": spm_version(), "machine": platform.machine(), "times": times}, f, indent=2)
+        json.dump(record, f, indent=2)
     import eval_example_models
-    results = eval_example_models.evaluate(args.classifier_out, mlm_dir, args.data)
-    with open(os.path.join(work, "record.json"), encoding="utf-8") as f:
-        record = json.load(f)
-    record["results"] = results
+    record["results"] = (eval_example_models.evaluate(args.classifier_out, mlm_dir, args.data) if with_classifier
+                         else eval_example_models.evaluate_mlm(mlm_dir))
     with open(os.path.join(work, "record.json"), "w", encoding="utf-8") as f:
         json.dump(record, f, indent=2)
     write_readmes(args, record, tok)
-    log(f"exported {args.classifier_out}{'' if args.pretrained_from else ' and ' + args.mlm_out}; record in {work}/record.json: {json.dumps(results)}")
+    written = ([] if args.pretrained_from else [args.mlm_out]) + ([args.classifier_out] if with_classifier else [])
+    log(f"exported {' and '.join(written)}; record in {work}/record.json: {json.dumps(record['results'])}")
 
 
 def write_readmes(args, record, tok):
     r = record["results"]
+    with_classifier = record["with_classifier"]
+    mlm_name, cls_name = shown_path(args.mlm_out), shown_path(args.classifier_out)
+    start_name = shown_path(args.pretrained_from) if args.pretrained_from else mlm_name
     # The command that reproduces both models: the options that differ from the defaults, less where the
-    # stages' files and the models were put.
+    # stages' files and the models were put; a pretraining-only run names its stages and its folder.
     defaults = vars(parse_args([]))
     changed = [f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()
                if k not in ("work", "stages", "mlm_out", "classifier_out", "data") and v != defaults[k]]
+    if not with_classifier:
+        changed += ["--stages=vocab,mlm,nsp,export"] + ([f"--mlm-out={mlm_name}"] if mlm_name != shown_path(MLM_OUT) else [])
     # Torch's GEMMs run on OpenBLAS, which takes its thread count from the environment, not from torch.
     command = (f"OPENBLAS_NUM_THREADS={args.threads} /usr/bin/python3 tools/train_imdb_fnet.py"
                + "".join(" " + shlex.quote(a) for a in changed))
@@ -677,16 +698,22 @@ def write_readmes(args, record, tok):
     refined = record.get("refine_history") is not None
     refine_time = f", refinement {record['refine_seconds'] / 60:.0f} min" if refined else ""
     imdb_time = (f"IMDB sentiment {record['imdb_seconds'] / 60:.0f} min, " if record["imdb_seconds"] is not None else "")
+    sst2_time = f"SST-2 fine-tuning {record['sst2_seconds'] / 60:.0f} min" if with_classifier else ""
     if args.pretrained_from:
         what = (f"It skips pretraining: the sentiment stages start from `{args.pretrained_from}` (made by the\n"
-                f"command in its README), then export and evaluation write `examples/models/sst2-fnet-imdb/`.")
+                f"command in its README), then export and evaluation write `{cls_name}/`.")
         pretraining_time = ""
-    else:
+    elif with_classifier:
         what = ("The one command runs every stage (vocabulary, masked-LM pretraining, sentiment\n"
-                "fine-tuning, export and evaluation) and writes both `examples/models/imdb-fnet-mlm/` and\n"
-                "`examples/models/sst2-fnet-imdb/`.")
+                f"fine-tuning, export and evaluation) and writes both `{mlm_name}/` and\n"
+                f"`{cls_name}/`.")
         pretraining_time = (f"pretraining {record['mlm_seconds'] / 60:.0f} min (of which masked LM + next\n"
                             f"sentence {record['nsp_seconds'] / 60:.0f} min), ")
+    else:
+        what = ("The command runs the pretraining stages (vocabulary, masked LM, masked LM + next\n"
+                f"sentence), export and evaluation, and writes `{mlm_name}/` alone.")
+        pretraining_time = (f"pretraining {record['mlm_seconds'] / 60:.0f} min (of which masked LM + next\n"
+                            f"sentence {record['nsp_seconds'] / 60:.0f} min)")
     how = f"""```sh
 {command}
 ```
@@ -695,56 +722,20 @@ from the repository root, with `../shared/data/imdb/` and `../shared/data/sst2/`
 repository). {what} Seed {args.seed}; every stage is seeded and runs with
 `torch.use_deterministic_algorithms(True)`, so the same thread count and BLAS should give the same weights.
 
-Machine: {machine}. Times: {pretraining_time}{imdb_time}SST-2 fine-tuning {record['sst2_seconds'] / 60:.0f} min{refine_time}."""
-    imdb_stage = (f"IMDB sentiment: one random window of {args.length} tokens per labelled training review per "
-                  f"epoch,\n   {args.imdb_epochs} epoch(s), batch {args.batch}, AdamW lr {args.imdb_lr:g} (10% warm-up, "
-                  f"linear decay), from the pretrained encoder.")
-    replay = (f", plus {args.sst2_imdb_rows} windows of IMDB's labelled training reviews (a random\n   "
-              f"{args.length}-token window of each) in every batch, so that long reviews are learnt too" if args.sst2_imdb_rows else "")
-    evals = max(1, args.sst2_evals_per_epoch)
-    per_eval = ", ".join(f"{h['dev_acc']:.4f}" for h in record["sst2_history"])
-    if evals == 1:
-        dev_history = f"dev accuracy per epoch: {per_eval}"
-    else:
-        dev_history = f"dev accuracy at each of {evals} evaluations per epoch: {per_eval}"
-    sst2_stage = (f"SST-2: {args.sst2_epochs} epochs over the 67,349 training phrases, each phrase once per epoch in "
-                  f"its\n   SST form or its natural form (chosen at random), batch {args.batch}{replay}, AdamW lr "
-                  f"{args.sst2_lr:g}\n   (10% warm-up, linear decay), dropout {args.dropout:g}, from "
-                  f"{'the IMDB stage' if args.sst2_from == 'imdb' else 'the pretrained encoder'}; {dev_history}.\n")
-    stage_list = ([imdb_stage + "\n"] if args.sst2_from == "imdb" else []) + [sst2_stage]
-    n_evals = args.sst2_epochs * evals
-    if refined:
-        history = record["refine_history"]
-        averaged = [h for h in history if h["epoch"] == "average"]
-        start = [h for h in history if h["epoch"] == 0]
-        per_eval = ", ".join(f"{h['dev_acc']:.4f}" for h in history if h["epoch"] not in (0, "average"))
-        stage_list.append(
-            f"Refinement: {args.refine_epochs} more epoch(s) of the same data (new shuffles) from the best SST-2 "
-            f"checkpoint"
-            + (f" (dev {start[0]['dev_acc']:.4f} at the start)" if start else "")
-            + f",\n   a fresh AdamW at lr {args.refine_lr:g} (5% warm-up, linear decay); dev accuracy at each "
-            f"of {evals} evaluations\n   per epoch: {per_eval}"
-            + (f"; the uniform average of those {averaged[0]['step']} states: {averaged[0]['dev_acc']:.4f}"
-               if averaged else "")
-            + f".\n   The best of all these is the shipped model (dev {record['refine_dev_acc']:.4f}).\n")
-        n_evals += len(history)
-    stages = "".join(f"{i}. {text}" for i, text in enumerate(stage_list, 1))
-    recipe = ("trained on IMDB's labelled reviews for sentiment, then fine-tuned on SST-2" if args.sst2_from == "imdb"
-              else "fine-tuned on SST-2")
-    if args.sst2_imdb_rows:
-        recipe += " with windows of IMDB's labelled training reviews in every batch"
+Machine: {machine}. Times: {pretraining_time}{imdb_time}{sst2_time}{refine_time}."""
     top = ", ".join(f"`{piece.replace(chr(0x2581), '')}` {p:.3f}" for _, piece, p in r["fill_mask"])
+    use = (f"It is the fill-mask example of this\nrepository and the starting point of `{cls_name}`." if with_classifier
+           else f"No classifier starts from it yet:\n`--pretrained-from {mlm_name}` with the sizes below fine-tunes one.")
     # (not evaluated with --pretrained-from: no pretraining record)
-    mlm = "" if args.pretrained_from else f"""# imdb-fnet-mlm: an FNet masked language model pretrained on IMDB reviews
+    mlm = "" if args.pretrained_from else f"""# {os.path.basename(os.path.normpath(args.mlm_out))}: an FNet masked language model pretrained on IMDB reviews
 
 `FNetForMaskedLM` in Hugging Face's layout and tensor names (the decoder is tied to the word embeddings,
 as Hugging Face saves it), pretrained from scratch on the text of {record['mlm_rows']:,} rows of
 {args.length} tokens ({record['mlm_tokens']:,} tokens): the 50,000 unlabelled IMDB reviews and the
-22,500 labelled training reviews not held out (tools/imdb_data.py). It is the fill-mask example of this
-repository and the starting point of `examples/models/sst2-fnet-imdb`.
+22,500 labelled training reviews not held out (tools/imdb_data.py). {use}
 
 ```sh
-./build/examples/fnet-pipeline fill-mask --model examples/models/imdb-fnet-mlm "this movie is [MASK] ."
+./build/examples/fnet-pipeline fill-mask --model {mlm_name} "this movie is [MASK] ."
 ```
 
 Top 5 for `this movie is [MASK] .`: {top}.
@@ -777,10 +768,49 @@ component); this stage does. The next-sentence head is not part of this `FNetFor
 
 IMDB Large Movie Review Dataset (Maas et al., ACL 2011).
 """
-    cls = f"""# sst2-fnet-imdb: an FNet sentiment classifier, pretrained on IMDB and fine-tuned on SST-2
+
+    def classifier_readme():
+        imdb_stage = (f"IMDB sentiment: one random window of {args.length} tokens per labelled training review per "
+                      f"epoch,\n   {args.imdb_epochs} epoch(s), batch {args.batch}, AdamW lr {args.imdb_lr:g} (10% warm-up, "
+                      f"linear decay), from the pretrained encoder.")
+        replay = (f", plus {args.sst2_imdb_rows} windows of IMDB's labelled training reviews (a random\n   "
+                  f"{args.length}-token window of each) in every batch, so that long reviews are learnt too" if args.sst2_imdb_rows else "")
+        evals = max(1, args.sst2_evals_per_epoch)
+        per_eval = ", ".join(f"{h['dev_acc']:.4f}" for h in record["sst2_history"])
+        if evals == 1:
+            dev_history = f"dev accuracy per epoch: {per_eval}"
+        else:
+            dev_history = f"dev accuracy at each of {evals} evaluations per epoch: {per_eval}"
+        sst2_stage = (f"SST-2: {args.sst2_epochs} epochs over the 67,349 training phrases, each phrase once per epoch in "
+                      f"its\n   SST form or its natural form (chosen at random), batch {args.batch}{replay}, AdamW lr "
+                      f"{args.sst2_lr:g}\n   (10% warm-up, linear decay), dropout {args.dropout:g}, from "
+                      f"{'the IMDB stage' if args.sst2_from == 'imdb' else 'the pretrained encoder'}; {dev_history}.\n")
+        stage_list = ([imdb_stage + "\n"] if args.sst2_from == "imdb" else []) + [sst2_stage]
+        n_evals = args.sst2_epochs * evals
+        if refined:
+            history = record["refine_history"]
+            averaged = [h for h in history if h["epoch"] == "average"]
+            start = [h for h in history if h["epoch"] == 0]
+            per_eval = ", ".join(f"{h['dev_acc']:.4f}" for h in history if h["epoch"] not in (0, "average"))
+            stage_list.append(
+                f"Refinement: {args.refine_epochs} more epoch(s) of the same data (new shuffles) from the best SST-2 "
+                f"checkpoint"
+                + (f" (dev {start[0]['dev_acc']:.4f} at the start)" if start else "")
+                + f",\n   a fresh AdamW at lr {args.refine_lr:g} (5% warm-up, linear decay); dev accuracy at each "
+                f"of {evals} evaluations\n   per epoch: {per_eval}"
+                + (f"; the uniform average of those {averaged[0]['step']} states: {averaged[0]['dev_acc']:.4f}"
+                   if averaged else "")
+                + f".\n   The best of all these is the shipped model (dev {record['refine_dev_acc']:.4f}).\n")
+            n_evals += len(history)
+        stages = "".join(f"{i}. {text}" for i, text in enumerate(stage_list, 1))
+        recipe = ("trained on IMDB's labelled reviews for sentiment, then fine-tuned on SST-2" if args.sst2_from == "imdb"
+                  else "fine-tuned on SST-2")
+        if args.sst2_imdb_rows:
+            recipe += " with windows of IMDB's labelled training reviews in every batch"
+        return f"""# {os.path.basename(os.path.normpath(args.classifier_out))}: an FNet sentiment classifier, pretrained on IMDB and fine-tuned on SST-2
 
 The default model of `fnet-classify`. `FNetForSequenceClassification` (labels 0 = `negative`, 1 =
-`positive`) initialised from `examples/models/imdb-fnet-mlm`'s encoder, {recipe}. Cased, natural text works: the tokenizer lower-cases
+`positive`) initialised from `{start_name}`'s encoder, {recipe}. Cased, natural text works: the tokenizer lower-cases
 (`do_lower_case=true`) and fine-tuning saw every SST-2 phrase also in a detokenised form ("I didn't like
 it." as well as "i did n't like it .").
 
@@ -797,8 +827,8 @@ left out of every stage: pretraining, vocabulary and sentiment training never sa
 PyTorch reference; the C++ gives the same labels (tests/cli/test_example_models.py).
 
 ```sh
-./build/examples/fnet-classify --model examples/models/sst2-fnet-imdb "I didn't like it at all." "Not bad at all."
-./build/examples/fnet-pipeline text-classification --model examples/models/sst2-fnet-imdb --long-text windows "a whole review ..."
+./build/examples/fnet-classify --model {cls_name} "I didn't like it at all." "Not bad at all."
+./build/examples/fnet-pipeline text-classification --model {cls_name} --long-text windows "a whole review ..."
 ```
 
 ## Training
@@ -821,9 +851,16 @@ logits of overlapping {args.length}-token windows.
 SST-2 (Socher et al., EMNLP 2013) in the GLUE split; IMDB Large Movie Review Dataset (Maas et al., ACL 2011).
 """
     # With --pretrained-from the masked LM was not made here: its folder and README stay as they are.
-    for out, text in ([] if args.pretrained_from else [(args.mlm_out, mlm)]) + [(args.classifier_out, cls)]:
+    for out, text in (([] if args.pretrained_from else [(args.mlm_out, mlm)])
+                      + ([(args.classifier_out, classifier_readme())] if with_classifier else [])):
         with open(os.path.join(out, "README.md"), "w", encoding="utf-8") as f:
             f.write(text)
+
+
+def shown_path(path):
+    """A model folder as the READMEs name it: relative to the repository root when inside it."""
+    rel = os.path.relpath(os.path.abspath(path), REPO)
+    return path if rel.startswith("..") else rel
 
 
 def cpuinfo_field(name):

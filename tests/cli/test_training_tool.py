@@ -11,7 +11,9 @@ reference's figures the README reports:
 - the refine stage's history (start, evaluations, average) is in record.json and the README, and the
   exported classifier is the best of them (its float16 tensors are that state's);
 - a second run with --pretrained-from the first run's MLM folder skips pretraining, leaves that folder
-  as it was, says so in the classifier README, and exports a classifier the C++ scores as the README says.
+  as it was, says so in the classifier README, and exports a classifier the C++ scores as the README says;
+- a pretraining-only export (the nsp stage rerun, so the work folder's classifier is stale) writes the
+  masked LM alone, with a README giving the pretraining-only command, and the C++ fill-mask agrees with it.
 
 Exit 77 (skip) when ../shared/data is missing.
 """
@@ -19,6 +21,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -65,8 +68,25 @@ def check_cpp_accuracy(args, cls, results):
     return correct, total
 
 
+def check_cpp_fill_mask(args, mlm, results, mlm_readme):
+    """fnet-pipeline fill-mask's top token is the reference's, which the MLM README names."""
+    out = subprocess.run([args.pipeline, "fill-mask", "--model", mlm, "--json", "this movie is [MASK] ."],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        fail(f"fnet-pipeline fill-mask on the exported MLM {mlm}: exit {out.returncode}\n{out.stderr}")
+    top = json.loads(out.stdout.splitlines()[0])[0]["token_str"]
+    ref_top = results["fill_mask"][0][1].replace("\u2581", "")
+    if top != ref_top or f"`{ref_top}`" not in mlm_readme:
+        fail(f"fill-mask top token of {mlm}: C++ {top!r}, reference {ref_top!r} (MLM README must name it)")
+    return top
+
+
 def folder_bytes(folder):
-    return {name: open(os.path.join(folder, name), "rb").read() for name in sorted(os.listdir(folder))}
+    contents = {}
+    for name in sorted(os.listdir(folder)):
+        with open(os.path.join(folder, name), "rb") as f:
+            contents[name] = f.read()
+    return contents
 
 
 def main():
@@ -112,14 +132,7 @@ def main():
 
         correct, total = check_cpp_accuracy(args, cls, results)
 
-        out = subprocess.run([args.pipeline, "fill-mask", "--model", mlm, "--json", "this movie is [MASK] ."],
-                             capture_output=True, text=True)
-        if out.returncode != 0:
-            fail(f"fnet-pipeline fill-mask on the exported MLM: exit {out.returncode}\n{out.stderr}")
-        top = json.loads(out.stdout.splitlines()[0])[0]["token_str"]
-        ref_top = results["fill_mask"][0][1].replace("\u2581", "")
-        if top != ref_top or f"`{ref_top}`" not in mlm_readme:
-            fail(f"fill-mask top token: C++ {top!r}, reference {ref_top!r} (MLM README must name it)")
+        top = check_cpp_fill_mask(args, mlm, results, mlm_readme)
         # Fine-tuning only, from the MLM folder just exported (the stages it must skip are asked for too).
         before, cls2 = folder_bytes(mlm), os.path.join(tmp, "cls2")
         skip = [o for i, o in enumerate(TOY) if o != "--stages" and (i == 0 or TOY[i - 1] != "--stages")]
@@ -134,9 +147,23 @@ def main():
         if f"--pretrained-from={mlm}" not in cls2_readme or "It skips pretraining" not in cls2_readme:
             fail("the --pretrained-from classifier README does not give its command and starting folder")
         correct2, _ = check_cpp_accuracy(args, cls2, record2["results"])
+
+        # Pretraining only: the nsp stage rerun in a copy of the first work folder makes its sst2.pt stale,
+        # so export writes the masked LM alone (a classifier from an older encoder must not ship with it).
+        shutil.copytree(os.path.join(tmp, "work"), os.path.join(tmp, "work3"))
+        mlm3, cls3 = os.path.join(tmp, "mlm3"), os.path.join(tmp, "cls3")
+        record3 = run_tool(args, tmp, "work3", mlm3, cls3, skip + ["--stages", "nsp,export"])
+        if os.path.exists(cls3) or record3["with_classifier"] or set(record3["results"]) != {"fill_mask"}:
+            fail("a pretraining-only export wrote a classifier or classifier figures")
+        with open(os.path.join(mlm3, "README.md"), encoding="utf-8") as f:
+            mlm3_readme = f.read()
+        if "--stages=vocab,mlm,nsp,export" not in mlm3_readme or "No classifier starts from it yet" not in mlm3_readme:
+            fail("the pretraining-only MLM README does not give its command or says it has a classifier")
+        top3 = check_cpp_fill_mask(args, mlm3, record3["results"], mlm3_readme)
         print(f"ok: toy run exported both models; SST-2 dev C++ {correct}/{total} vs reference "
               f"{results['sst2_dev']:.4f}; refine history {[round(h['dev_acc'], 4) for h in history]}; "
-              f"fill-mask top {top!r}; --pretrained-from run: SST-2 dev C++ {correct2}/{total}")
+              f"fill-mask top {top!r}; --pretrained-from run: SST-2 dev C++ {correct2}/{total}; pretraining-only "
+              f"export: fill-mask top {top3!r}")
     return 0
 
 
