@@ -24,7 +24,7 @@
 #include "progress.hpp"
 
 #ifndef FNET_DEFAULT_MODEL_DIR
-#define FNET_DEFAULT_MODEL_DIR "examples/models/sst2-fnet-imdb"
+#define FNET_DEFAULT_MODEL_DIR "examples/models/sst2-fnet-imdb-256"
 #endif
 
 namespace {

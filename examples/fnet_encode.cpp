@@ -9,7 +9,7 @@
 #include <fnet/text/tokenizer.hpp>
 
 #ifndef FNET_DEFAULT_MODEL_DIR
-#define FNET_DEFAULT_MODEL_DIR "examples/models/sst2-fnet-imdb"
+#define FNET_DEFAULT_MODEL_DIR "examples/models/sst2-fnet-imdb-256"
 #endif
 
 int main(int argc, char** argv) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""The PyTorch reference's view of the shipped example models (examples/models/sst2-fnet-imdb and
-imdb-fnet-mlm): what their READMEs report and what tests/cli/test_example_models.py holds the C++ to.
+"""The PyTorch reference's view of the shipped example models (by default the pair fnet-classify uses,
+examples/models/sst2-fnet-imdb-256 and imdb-fnet-mlm-256; any classifier and masked LM with --classifier
+and --mlm): what their READMEs report and what tests/cli/test_example_models.py holds the C++ to.
 
   /usr/bin/python3 tools/eval_example_models.py [--classifier DIR] [--mlm DIR] [--data ../shared/data]
 
@@ -27,8 +28,8 @@ import safetensors_io  # noqa: E402
 from fnet_reference import FNetForMaskedLM  # noqa: E402
 from fnet_tokenizer import FNetTokenizer, encode_windows  # noqa: E402
 
-CLASSIFIER = os.path.join(REPO, "examples", "models", "sst2-fnet-imdb")
-MLM = os.path.join(REPO, "examples", "models", "imdb-fnet-mlm")
+CLASSIFIER = os.path.join(REPO, "examples", "models", "sst2-fnet-imdb-256")
+MLM = os.path.join(REPO, "examples", "models", "imdb-fnet-mlm-256")
 DATA = os.path.normpath(os.path.join(REPO, "..", "shared", "data"))
 NATURAL = os.path.join(REPO, "tests", "data", "natural_sentences.tsv")
 FILL_MASK_TEXT = "this movie is [MASK] ."

@@ -146,6 +146,12 @@ def main():
             cls2_readme = f.read()
         if f"--pretrained-from={mlm}" not in cls2_readme or "It skips pretraining" not in cls2_readme:
             fail("the --pretrained-from classifier README does not give its command and starting folder")
+        # Its command names the folder it writes (not the default one, a shipped model) and no MLM folder,
+        # and only the default folder's README calls itself fnet-classify's default.
+        if f"--classifier-out={cls2}" not in cls2_readme or "--mlm-out" in cls2_readme:
+            fail("the --pretrained-from classifier README's command does not name its --classifier-out alone")
+        if "The default model of `fnet-classify`" in cls2_readme:
+            fail("a classifier README outside the default folder says it is fnet-classify's default model")
         correct2, _ = check_cpp_accuracy(args, cls2, record2["results"])
 
         # Pretraining only: the nsp stage rerun in a copy of the first work folder makes its sst2.pt stale,
