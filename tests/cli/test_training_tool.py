@@ -11,7 +11,9 @@ reference's figures the README reports:
 - the refine stage's history (start, evaluations, average) is in record.json and the README, and the
   exported classifier is the best of them (its float16 tensors are that state's);
 - a second run with --pretrained-from the first run's MLM folder skips pretraining, leaves that folder
-  as it was, says so in the classifier README, and exports a classifier the C++ scores as the README says;
+  as it was, says so in the classifier README (whose command names its --classifier-out), exports a
+  classifier the C++ scores as the README says, and its SST-2 stage gives exactly the full run's (which
+  fine-tuned its pretraining rounded to float16, as exported);
 - a pretraining-only export (the nsp stage rerun, so the work folder's classifier is stale) writes the
   masked LM alone, with a README giving the pretraining-only command, and the C++ fill-mask agrees with it.
 
@@ -153,6 +155,13 @@ def main():
         if "The default model of `fnet-classify`" in cls2_readme:
             fail("a classifier README outside the default folder says it is fnet-classify's default model")
         correct2, _ = check_cpp_accuracy(args, cls2, record2["results"])
+        # The full run fine-tuned its pretraining rounded to float16, which is what the --pretrained-from run
+        # loaded from the exported masked LM: the two SST-2 stages must give the very same classifier.
+        full = torch.load(os.path.join(tmp, "work", "sst2.pt"))["state"]
+        from_folder = torch.load(os.path.join(tmp, "work2", "sst2.pt"))["state"]
+        differ = [k for k in full if k not in from_folder or not torch.equal(full[k], from_folder[k])]
+        if differ or set(full) != set(from_folder):
+            fail(f"the --pretrained-from SST-2 stage differs from the full run's: {differ[:5]}")
 
         # Pretraining only: the nsp stage rerun in a copy of the first work folder makes its sst2.pt stale,
         # so export writes the masked LM alone (a classifier from an older encoder must not ship with it).
